@@ -1,0 +1,264 @@
+"""KnowPay settings, read from the environment (and an optional `.env` file).
+
+Every setting has an embedded default that needs no service at all: SQLite, Celery eager, console
+e-mail, local gateway simulators. Production is the same code with `DATABASE_URL`,
+`CELERY_BROKER_URL`, `DEBUG=false` and real secrets; `.env.example` documents every variable.
+"""
+
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+# --- Core -------------------------------------------------------------------------------------
+
+DEFAULT_SECRET_KEY = "django-insecure-knowpay-development-key-never-use-in-production"  # noqa: S105 (public on purpose: refused when DEBUG is off)
+DEBUG = env.bool("DEBUG", default=True)
+SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
+if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
+    raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
+
+ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# The public base URL of this site: gateways are given notify and return URLs under it.
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "rest_framework",
+    "drf_spectacular",
+    "accounts",
+    "courses",
+    "payments",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "knowpay.urls"
+WSGI_APPLICATION = "knowpay.wsgi.application"
+ASGI_APPLICATION = "knowpay.asgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "knowpay.context_processors.site",
+            ],
+            "builtins": ["knowpay.templatetags.money"],
+        },
+    },
+]
+
+# --- Database ---------------------------------------------------------------------------------
+
+DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=0)
+# A restarted database otherwise answers the first request of every persistent connection with a 500.
+DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DATABASES["default"]["ATOMIC_REQUESTS"] = False  # notify views must commit the raw notification first
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"].setdefault("OPTIONS", {}).update(
+        {
+            # Writers queue instead of failing with "database is locked" under the threaded dev server.
+            "timeout": 20,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+    )
+    # A file, not memory, so live-server tests use one connection per thread, as production does.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "db.test.sqlite3")}
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+AUTH_USER_MODEL = "accounts.User"
+
+# --- Auth -------------------------------------------------------------------------------------
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "accounts:login"
+LOGIN_REDIRECT_URL = "courses:catalog"
+LOGOUT_REDIRECT_URL = "courses:catalog"
+
+# --- Internationalisation: prices are CNY, gateways speak Beijing time --------------------------
+
+LANGUAGE_CODE = "en-us"
+# Alipay's SDK stamps requests with the naive local time, and Alipay expects Beijing time.
+TIME_ZONE = "Asia/Shanghai"
+USE_I18N = True
+USE_TZ = True
+
+# --- Static and media files -------------------------------------------------------------------
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
+MEDIA_URL = "media/"
+MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# --- E-mail -----------------------------------------------------------------------------------
+
+EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env.str("EMAIL_HOST", default="localhost")
+EMAIL_PORT = env.int("EMAIL_PORT", default=25)
+EMAIL_HOST_USER = env.str("EMAIL_HOST_USER", default="")
+EMAIL_HOST_PASSWORD = env.str("EMAIL_HOST_PASSWORD", default="")
+EMAIL_USE_TLS = env.bool("EMAIL_USE_TLS", default=False)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="KnowPay <no-reply@knowpay.local>")
+
+# --- Security: production only tightens -------------------------------------------------------
+
+SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
+CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_CONTENT_TYPE_NOSNIFF = True
+if env.bool("USE_X_FORWARDED_PROTO", default=False):
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+# --- Logging: payment warnings must reach the operator ----------------------------------------
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+# --- Django REST framework and the OpenAPI schema ---------------------------------------------
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "EXCEPTION_HANDLER": "knowpay.api.exception_handler",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "KnowPay API",
+    "DESCRIPTION": "Courses, orders, payments, refunds and creator earnings. Amounts are integer fen.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# --- Celery: eager (no broker) unless CELERY_BROKER_URL is set --------------------------------
+
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+# Acknowledge after the task ran, so a crashed worker's task is redelivered; every task is idempotent.
+CELERY_TASK_ACKS_LATE = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = TIME_ZONE
+# Redis redelivers unacknowledged messages after this; it must exceed any countdown we use.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+
+# --- Payments ---------------------------------------------------------------------------------
+
+# Sandbox mode mounts the local gateway simulators and points every gateway client at them.
+PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=DEBUG)
+# Every gateway module there is; PAYMENTS_CHANNELS chooses which are offered (order = display order).
+PAYMENT_GATEWAYS = {
+    "alipay": "payments.gateways.alipay.AlipayGateway",
+    "wechat": "payments.gateways.wechat.WechatGateway",
+    "sandbox": "payments.gateways.sandbox.SandboxGateway",
+}
+PAYMENTS_CHANNELS = env.list(
+    "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
+)
+ORDER_TIMEOUT_MINUTES = env.int("ORDER_TIMEOUT_MINUTES", default=30)
+REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=7)
+PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
+SETTLEMENT_HOLD_DAYS = env.int("SETTLEMENT_HOLD_DAYS", default=7)
+PAYOUT_MIN_FEN = env.int("PAYOUT_MIN_FEN", default=10000)
+# Seconds a single HTTP call to a gateway may take before it counts as unavailable.
+GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
+# A notification body larger than this is stored truncated and refused.
+NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
+
+_SANDBOX_KEYS = BASE_DIR / "payments" / "simulators" / "keys"
+
+# Our own sandbox gateway: a shared HMAC key, as a merchant would get from a gateway console.
+SANDBOX_MERCHANT_ID = env.str("SANDBOX_MERCHANT_ID", default="KPSANDBOX01")
+SANDBOX_MERCHANT_KEY = env.str("SANDBOX_MERCHANT_KEY", default="TEST-ONLY-sandbox-merchant-key-0123456789")
+SANDBOX_SERVER_URL = env.str("SANDBOX_SERVER_URL", default="")
+
+# Alipay (OpenAPI, RSA2). Keys are PEM text or a path to a PEM file. In sandbox mode they default
+# to committed TEST-ONLY keys, which are refused when the sandbox is off.
+ALIPAY_APP_ID = env.str("ALIPAY_APP_ID", default="2021000000000001" if PAYMENTS_SANDBOX else "")
+ALIPAY_APP_PRIVATE_KEY = env.str(
+    "ALIPAY_APP_PRIVATE_KEY",
+    default=str(_SANDBOX_KEYS / "TEST_ONLY_alipay_app_private.pem") if PAYMENTS_SANDBOX else "",
+)
+ALIPAY_PUBLIC_KEY = env.str(
+    "ALIPAY_PUBLIC_KEY",
+    default=str(_SANDBOX_KEYS / "TEST_ONLY_alipay_platform_public.pem") if PAYMENTS_SANDBOX else "",
+)
+ALIPAY_SELLER_ID = env.str("ALIPAY_SELLER_ID", default="2088000000000001" if PAYMENTS_SANDBOX else "")
+# Empty means: the local Alipay in sandbox mode, https://openapi.alipay.com/gateway.do otherwise.
+ALIPAY_SERVER_URL = env.str("ALIPAY_SERVER_URL", default="")
+
+# WeChat Pay API v2.
+WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="wx0000000000000001" if PAYMENTS_SANDBOX else "")
+WECHAT_MCH_ID = env.str("WECHAT_MCH_ID", default="1900000001" if PAYMENTS_SANDBOX else "")
+WECHAT_API_KEY = env.str("WECHAT_API_KEY", default="TESTONLYwechatapikey0123456789ab" if PAYMENTS_SANDBOX else "")
+WECHAT_MCH_CERT = env.str(
+    "WECHAT_MCH_CERT", default=str(_SANDBOX_KEYS / "TEST_ONLY_wechat_mch_cert.pem") if PAYMENTS_SANDBOX else ""
+)
+WECHAT_MCH_KEY = env.str(
+    "WECHAT_MCH_KEY", default=str(_SANDBOX_KEYS / "TEST_ONLY_wechat_mch_key.pem") if PAYMENTS_SANDBOX else ""
+)
+WECHAT_SIGN_TYPE = env.str("WECHAT_SIGN_TYPE", default="MD5")
+# Empty means: the local WeChat Pay in sandbox mode, https://api.mch.weixin.qq.com/ otherwise.
+WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="")
+
+# The local simulators deliver notifications from a background thread, as a real gateway would;
+# tests switch this off to deliver synchronously and deterministically.
+SIMULATOR_ASYNC_NOTIFY = env.bool("SIMULATOR_ASYNC_NOTIFY", default=True)

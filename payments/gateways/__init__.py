@@ -1,0 +1,52 @@
+"""The registry of payment gateways: channels configured in settings, resolved once.
+
+settings.PAYMENT_GATEWAYS maps every channel to its class (dotted path); settings.PAYMENTS_CHANNELS
+chooses which are offered. Adding a channel is a module plus these two settings.
+"""
+
+from functools import cache
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+from payments.gateways.base import Gateway
+
+
+class UnknownChannel(LookupError):
+    """No enabled gateway has this channel name."""
+
+
+@cache
+def _gateway_class(channel: str) -> type[Gateway]:
+    try:
+        path = settings.PAYMENT_GATEWAYS[channel]
+    except KeyError:
+        raise UnknownChannel(channel) from None
+    return import_string(path)
+
+
+@cache
+def gateway_get(channel: str) -> Gateway:
+    """The configured gateway of an enabled channel. Raises UnknownChannel."""
+    if channel not in settings.PAYMENTS_CHANNELS:
+        raise UnknownChannel(channel)
+    return _gateway_class(channel)()
+
+
+def gateway_list() -> list[Gateway]:
+    """Enabled gateways, in the order they are offered at checkout."""
+    return [gateway_get(channel) for channel in settings.PAYMENTS_CHANNELS]
+
+
+def gateway_classes_all() -> list[type[Gateway]]:
+    """Every known gateway class, enabled or not (their simulators are mounted in sandbox mode)."""
+    return [_gateway_class(channel) for channel in settings.PAYMENT_GATEWAYS]
+
+
+@receiver(setting_changed)
+def _forget_gateways(**kwargs) -> None:
+    # Gateways read their configuration when built; tests that override settings get fresh ones.
+    _gateway_class.cache_clear()
+    gateway_get.cache_clear()

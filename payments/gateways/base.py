@@ -1,0 +1,312 @@
+"""The one contract every payment gateway implements, with its typed results and errors.
+
+A gateway module turns our intent into its protocol and its replies back into these dataclasses.
+Amounts are integer fen on both sides of this interface; yuan strings exist only inside a module.
+Nothing outside a gateway module imports its SDK.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import ClassVar
+
+# --- Errors ---------------------------------------------------------------------------------
+
+
+class GatewayError(Exception):
+    """Base of every gateway failure.
+
+    `code` is machine-readable (ours or the gateway's, e.g. "ACQ.TRADE_NOT_EXIST");
+    `user_message` is fit to show a learner or creator; `str(error)` is for the log.
+    """
+
+    default_user_message = "The payment service could not complete this request. Please try again."
+
+    def __init__(self, message: str, *, code: str = "", user_message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.user_message = user_message or self.default_user_message
+
+
+class GatewayUnavailable(GatewayError):
+    """Network error, timeout, or a non-200 reply: the outcome is unknown, try again later."""
+
+    default_user_message = "The payment service is not answering right now. Please try again in a moment."
+
+
+class GatewayResponseInvalid(GatewayError):
+    """A reply we cannot trust: bad signature, wrong shape, unparseable. Treated like no reply."""
+
+    default_user_message = "The payment service sent an answer we could not verify. Please try again."
+
+
+class GatewayRejected(GatewayError):
+    """The gateway answered, verifiably, that it will not do this (with its own code)."""
+
+
+class TradeNotFound(GatewayRejected):
+    """The gateway has no trade with this out_trade_no (e.g. the buyer never opened the cashier)."""
+
+    default_user_message = "The payment service has no record of this payment yet."
+
+
+class TradeAlreadyPaid(GatewayRejected):
+    """A close was refused because the trade was paid: process it as paid."""
+
+    default_user_message = "This payment has already been made."
+
+
+class NotificationRejected(GatewayError):
+    """An incoming notification failed verification or a check; it changes nothing."""
+
+    default_user_message = "Invalid notification."
+
+
+class GatewayNotSupported(GatewayError):
+    """This gateway does not offer the operation (e.g. transfers)."""
+
+    default_user_message = "This payment method does not support that operation."
+
+
+class GatewayConfigurationError(GatewayError):
+    """Missing or unusable settings (keys, ids)."""
+
+
+# --- What goes in ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PaymentMethod:
+    """One way to pay at a gateway, as offered at checkout (e.g. alipay/page, alipay/qr)."""
+
+    code: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PaymentRequest:
+    out_trade_no: str
+    amount_fen: int
+    subject: str
+    method: str
+    notify_url: str
+    return_url: str
+    expires_at: dt.datetime
+    client_ip: str
+    product_id: str = ""
+
+
+@dataclass(frozen=True)
+class RefundRequest:
+    out_trade_no: str
+    out_refund_no: str
+    refund_fen: int
+    total_fen: int
+    reason: str
+    notify_url: str
+
+
+@dataclass(frozen=True)
+class TransferRequest:
+    out_biz_no: str
+    amount_fen: int
+    payee_account: str
+    payee_name: str
+    remark: str
+
+
+@dataclass(frozen=True)
+class IncomingNotification:
+    """The raw HTTP request a gateway sent to a notify URL."""
+
+    kind: str  # "payment" or "refund"
+    body: bytes
+    content_type: str
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+# --- What comes out -------------------------------------------------------------------------
+
+
+class StartKind(enum.StrEnum):
+    REDIRECT = "redirect"  # send the browser to `url`
+    FORM = "form"  # render `html`, an auto-submitting form
+    QR = "qr"  # show `qr_content` as a QR code on our page
+
+
+@dataclass(frozen=True)
+class PaymentStart:
+    kind: StartKind
+    url: str = ""
+    html: str = ""
+    qr_content: str = ""
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind.value, "url": self.url, "html": self.html, "qr_content": self.qr_content}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, str]) -> PaymentStart:
+        return cls(
+            kind=StartKind(data["kind"]),
+            url=data.get("url", ""),
+            html=data.get("html", ""),
+            qr_content=data.get("qr_content", ""),
+        )
+
+
+class TradeStatus(enum.StrEnum):
+    WAITING = "waiting"  # created, not paid (yet)
+    PAID = "paid"  # money received
+    CLOSED = "closed"  # closed unpaid (or, at some gateways, fully refunded after payment)
+
+
+@dataclass(frozen=True)
+class PaymentEvent:
+    """A verified statement by the gateway about one trade (from a notification or a query)."""
+
+    out_trade_no: str
+    status: TradeStatus
+    amount_fen: int
+    gateway_trade_no: str = ""
+    paid_at: dt.datetime | None = None
+    payer_ref: str = ""
+    # The gateway's own status word, e.g. TRADE_SUCCESS, for the record.
+    raw_status: str = ""
+    # Identifies this notification at the gateway across its resends (Alipay notify_id), if any.
+    notify_id: str = ""
+
+
+class RefundStatus(enum.StrEnum):
+    PROCESSING = "processing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True)
+class RefundEvent:
+    """A verified statement by the gateway about one refund (refund notification or query)."""
+
+    out_trade_no: str
+    out_refund_no: str
+    status: RefundStatus
+    refund_fen: int
+    gateway_refund_no: str = ""
+    raw_status: str = ""
+
+
+@dataclass(frozen=True)
+class NotifyReply:
+    """The HTTP answer a gateway expects to a notification."""
+
+    body: str
+    content_type: str = "text/plain; charset=utf-8"
+    status: int = 200
+
+
+@dataclass(frozen=True)
+class TransferResult:
+    out_biz_no: str
+    transfer_no: str
+    succeeded: bool
+
+
+class StatementEntryKind(enum.StrEnum):
+    PAYMENT = "payment"
+    REFUND = "refund"
+
+
+@dataclass(frozen=True)
+class StatementEntry:
+    kind: StatementEntryKind
+    out_trade_no: str
+    gateway_trade_no: str
+    amount_fen: int  # always positive; `kind` says the direction
+    occurred_at: dt.datetime
+    out_refund_no: str = ""
+
+
+@dataclass(frozen=True)
+class Statement:
+    """A gateway's daily bill, parsed: what it says moved on `day`."""
+
+    channel: str
+    day: dt.date
+    entries: tuple[StatementEntry, ...]
+
+
+# --- The contract ---------------------------------------------------------------------------
+
+
+class Gateway(ABC):
+    """A payment channel. One module per channel; registered in settings.PAYMENT_GATEWAYS.
+
+    Every method that talks to the gateway raises only GatewayError subclasses: an SDK exception
+    never escapes a gateway module.
+    """
+
+    channel: ClassVar[str]
+    display_name: ClassVar[str]
+    methods: ClassVar[tuple[PaymentMethod, ...]]
+    # Dotted path of the URLconf of this channel's local simulator, mounted in sandbox mode.
+    simulator_urls: ClassVar[str | None] = None
+
+    @abstractmethod
+    def start_payment(self, request: PaymentRequest) -> PaymentStart:
+        """Create (or re-create, idempotently for the same out_trade_no) a trade.
+
+        Returns: what the browser needs to pay. Raises: GatewayRejected, GatewayUnavailable.
+        """
+
+    @abstractmethod
+    def parse_notification(self, notification: IncomingNotification) -> PaymentEvent | RefundEvent:
+        """Verify an incoming notification and turn it into a verified event.
+
+        Checks the signature and that it is addressed to us (app id, merchant id); amounts and
+        out_trade_no are checked by the caller against our records.
+        Raises: NotificationRejected with the reason.
+        """
+
+    @abstractmethod
+    def notification_reply(self, *, accepted: bool, message: str = "") -> NotifyReply:
+        """The reply in the gateway's dialect: acknowledge, or ask it to send again later."""
+
+    @abstractmethod
+    def query_payment(self, out_trade_no: str) -> PaymentEvent:
+        """Ask the gateway what became of a trade. Raises: TradeNotFound, GatewayUnavailable."""
+
+    @abstractmethod
+    def close_payment(self, out_trade_no: str) -> None:
+        """Close an unpaid trade so it can no longer be paid.
+
+        A trade the gateway never created counts as closed. Raises: TradeAlreadyPaid if it was paid.
+        """
+
+    @abstractmethod
+    def refund(self, request: RefundRequest) -> RefundEvent:
+        """Refund part or all of a paid trade; idempotent for the same out_refund_no.
+
+        Returns the refund's state: SUCCEEDED when the gateway confirms at once, PROCESSING when a
+        refund notification or query will tell later.
+        """
+
+    @abstractmethod
+    def query_refund(self, out_trade_no: str, out_refund_no: str) -> RefundEvent:
+        """Ask the gateway what became of a refund."""
+
+    @abstractmethod
+    def fetch_statement(self, day: dt.date) -> Statement:
+        """Download and parse the gateway's bill for `day` (a past day)."""
+
+    def transfer(self, request: TransferRequest) -> TransferResult:
+        """Pay money out to a person's account at this gateway (creator payouts)."""
+        raise GatewayNotSupported(f"{self.channel} does not support transfers", code="NOT_SUPPORTED")
+
+    @property
+    def supports_transfer(self) -> bool:
+        return type(self).transfer is not Gateway.transfer
+
+    def method(self, code: str) -> PaymentMethod | None:
+        return next((m for m in self.methods if m.code == code), None)
