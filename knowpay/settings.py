@@ -45,7 +45,6 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -53,6 +52,10 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
+
+if not DEBUG:
+    # Production serves collected static files itself; the dev server serves them from the apps.
+    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
 
 ROOT_URLCONF = "knowpay.urls"
 WSGI_APPLICATION = "knowpay.wsgi.application"
@@ -206,13 +209,9 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=DEBUG)
 # Every gateway module there is; PAYMENTS_CHANNELS chooses which are offered (order = display order).
 PAYMENT_GATEWAYS = {
-    "alipay": "payments.gateways.alipay.AlipayGateway",
-    "wechat": "payments.gateways.wechat.WechatGateway",
     "sandbox": "payments.gateways.sandbox.SandboxGateway",
 }
-PAYMENTS_CHANNELS = env.list(
-    "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
-)
+PAYMENTS_CHANNELS = env.list("PAYMENTS_CHANNELS", default=["sandbox"] if PAYMENTS_SANDBOX else [])
 ORDER_TIMEOUT_MINUTES = env.int("ORDER_TIMEOUT_MINUTES", default=30)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=7)
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)

@@ -1,9 +1,22 @@
 from django.urls import path
 from django.views.generic import TemplateView
 
+from payments import notify, views
+
 app_name = "payments"
 
 urlpatterns = [
-    path("orders/", TemplateView.as_view(template_name="base.html"), name="order_list"),
+    path("courses/<str:slug>/buy/", views.buy, name="buy"),
+    path("orders/", views.order_list, name="order_list"),
+    path("orders/<str:order_no>/", views.order_detail, name="order_detail"),
+    path("orders/<str:order_no>/pay/", views.order_pay, name="order_pay"),
+    path("orders/<str:order_no>/pay/<str:out_trade_no>/qr/", views.order_qr, name="order_qr"),
+    path("orders/<str:order_no>/return/", views.order_return, name="order_return"),
+    path("orders/<str:order_no>/status/", views.order_status, name="order_status"),
+    path("orders/<str:order_no>/cancel/", views.order_cancel_view, name="order_cancel"),
+    path("orders/<str:order_no>/check/", views.order_check, name="order_check"),
+    path("orders/<str:order_no>/refund/", views.order_refund, name="order_refund"),
+    path("payments/notify/<str:channel>/", notify.notify, name="notify"),
+    path("payments/notify/<str:channel>/refund/", notify.notify_refund, name="notify_refund"),
     path("earnings/", TemplateView.as_view(template_name="base.html"), name="earnings"),
 ]

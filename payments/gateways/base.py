@@ -53,6 +53,12 @@ class TradeNotFound(GatewayRejected):
     default_user_message = "The payment service has no record of this payment yet."
 
 
+class RefundNotFound(GatewayRejected):
+    """The gateway has no refund with this out_refund_no (it never arrived there)."""
+
+    default_user_message = "The payment service has no record of this refund."
+
+
 class TradeAlreadyPaid(GatewayRejected):
     """A close was refused because the trade was paid: process it as paid."""
 

@@ -1,0 +1,90 @@
+"""Starting a payment: one attempt per order and channel, created under the order's lock."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from courses.selectors import course_is_enrolled
+from knowpay.api import ServiceError
+from payments.gateways import UnknownChannel, gateway_get
+from payments.gateways.base import GatewayError, PaymentRequest, PaymentStart
+from payments.models import Order, Payment
+from payments.services.numbers import out_trade_no_for
+from payments.services.orders import order_expire, payments_close_at_gateway_later
+
+logger = logging.getLogger(__name__)
+
+
+class CheckoutError(ServiceError):
+    pass
+
+
+def notify_url(channel: str, kind: str = "payment") -> str:
+    name = "payments:notify" if kind == "payment" else "payments:notify_refund"
+    return settings.SITE_URL + reverse(name, kwargs={"channel": channel})
+
+
+def payment_start(*, order: Order, channel: str, method: str, client_ip: str) -> tuple[Payment, PaymentStart]:
+    """Start (or resume) paying `order` through `channel`/`method`; returns what the browser needs.
+
+    Repeated clicks get the same attempt back. Choosing another channel opens a new attempt and
+    closes the previous ones at their gateways.
+
+    Raises:
+        CheckoutError: unknown channel or method; the order is not pending or has expired.
+        GatewayError: the gateway refused or did not answer (the attempt stays, to be retried).
+    """
+    try:
+        gateway = gateway_get(channel)
+    except UnknownChannel:
+        raise CheckoutError("This payment method is not available.", code="unknown_channel") from None
+    if gateway.method(method) is None:
+        raise CheckoutError("This payment method is not available.", code="unknown_method")
+    if order.status == Order.Status.PENDING and order.expires_at <= timezone.now():
+        order_expire(order_id=order.pk)
+        raise CheckoutError("This order has expired. Please buy the course again.", code="order_expired")
+
+    with transaction.atomic():
+        order = Order.objects.select_for_update().select_related("course").get(pk=order.pk)
+        if order.status != Order.Status.PENDING:
+            raise CheckoutError(
+                f"This order is {order.get_status_display().lower()}; it cannot be paid.", code="order_not_pending"
+            )
+        if course_is_enrolled(learner=order.learner, course=order.course):
+            raise CheckoutError("You already have this course.", code="already_enrolled")
+        attempt = order.payments.filter(status=Payment.Status.CREATED, channel=channel, method=method).first()
+        if attempt is None:
+            attempt = Payment.objects.create(
+                order=order,
+                channel=channel,
+                method=method,
+                out_trade_no=out_trade_no_for(order.order_no, order.payments.count() + 1),
+                amount_fen=order.amount_fen,
+            )
+        payments_close_at_gateway_later(order=order, keep=attempt)
+
+    if attempt.start_data:
+        return attempt, PaymentStart.from_dict(attempt.start_data)
+    request = PaymentRequest(
+        out_trade_no=attempt.out_trade_no,
+        amount_fen=attempt.amount_fen,
+        subject=order.course.title[:120],
+        method=method,
+        notify_url=notify_url(channel),
+        return_url=settings.SITE_URL + reverse("payments:order_return", kwargs={"order_no": order.order_no}),
+        expires_at=order.expires_at,
+        client_ip=client_ip,
+        product_id=str(order.course_id),
+    )
+    try:
+        start = gateway.start_payment(request)
+    except GatewayError:
+        logger.warning("payment start failed", extra={"out_trade_no": attempt.out_trade_no}, exc_info=True)
+        raise
+    Payment.objects.filter(pk=attempt.pk).update(start_data=start.as_dict())
+    return attempt, start

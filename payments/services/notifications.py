@@ -1,0 +1,103 @@
+"""Incoming gateway notifications: stored raw first, then verified and applied, outcome recorded.
+
+Nothing is lost: the row is committed before verification starts, so even a crash while
+processing leaves the message for inspection, and the gateway resends it anyway.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import traceback
+from dataclasses import dataclass
+
+from django.utils import timezone
+
+from payments.gateways import gateway_get
+from payments.gateways.base import IncomingNotification, NotificationRejected, PaymentEvent
+from payments.models import GatewayNotification
+from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
+from payments.services.refunds import refund_event_apply
+
+logger = logging.getLogger(__name__)
+
+_OUTCOMES = {
+    ApplyOutcome.ALREADY_APPLIED: GatewayNotification.Outcome.DUPLICATE,
+    ApplyOutcome.NO_CHANGE: GatewayNotification.Outcome.IGNORED,
+}
+# Headers worth keeping; cookies and the like are not ours to store.
+_KEPT_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_USER_AGENT", "HTTP_X_FORWARDED_FOR", "HTTP_WECHATPAY_SERIAL")
+
+
+@dataclass(frozen=True)
+class NotificationResult:
+    acknowledge: bool
+    notification: GatewayNotification
+
+
+def notification_store(
+    *, channel: str, kind: str, body: bytes, truncated: bool, meta: dict, remote_addr: str | None
+) -> GatewayNotification:
+    """Persist a notification exactly as received (in its own autocommitted statement)."""
+    return GatewayNotification.objects.create(
+        channel=channel,
+        kind=kind,
+        body=body,
+        body_truncated=truncated,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        headers={key: str(meta[key]) for key in _KEPT_HEADERS if key in meta},
+        remote_addr=remote_addr,
+    )
+
+
+def notification_process(*, notification: GatewayNotification) -> NotificationResult:
+    """Verify a stored notification, apply it, and record the outcome on the row.
+
+    Acknowledge (tell the gateway to stop resending) only when it was applied now or before.
+    """
+    if notification.body_truncated:
+        return _record(notification, GatewayNotification.Outcome.REJECTED, "body too large", ack=False)
+    gateway = gateway_get(notification.channel)
+    incoming = IncomingNotification(
+        kind=notification.kind,
+        body=bytes(notification.body),
+        content_type=notification.headers.get("CONTENT_TYPE", ""),
+        headers=notification.headers,
+    )
+    try:
+        event = gateway.parse_notification(incoming)
+    except NotificationRejected as exc:
+        logger.warning(
+            "notification rejected", extra={"notification": notification.pk, "channel": notification.channel}
+        )
+        return _record(notification, GatewayNotification.Outcome.REJECTED, f"{exc.code}: {exc}", ack=False)
+
+    is_payment = isinstance(event, PaymentEvent)
+    fields = {"event_type": event.raw_status[:30], "out_trade_no": event.out_trade_no[:64]}
+    try:
+        if is_payment:
+            result = payment_event_apply(channel=notification.channel, event=event)
+            fields["payment"] = result.payment
+        else:
+            result = refund_event_apply(channel=notification.channel, event=event)
+            fields["refund"] = result.refund
+    except EventMismatch as exc:
+        logger.warning("verified notification does not match our records", extra={"notification": notification.pk})
+        return _record(notification, GatewayNotification.Outcome.REJECTED, f"{exc.code}: {exc}", ack=False, **fields)
+    except Exception:
+        # The gateway will resend; the stored row keeps what went wrong for the operator.
+        logger.exception("notification processing failed", extra={"notification": notification.pk})
+        detail = traceback.format_exc(limit=5)
+        return _record(notification, GatewayNotification.Outcome.FAILED, detail, ack=False, **fields)
+    outcome = _OUTCOMES.get(result.outcome, GatewayNotification.Outcome.PROCESSED)
+    return _record(notification, outcome, result.outcome.value, ack=True, **fields)
+
+
+def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack: bool, **fields) -> NotificationResult:
+    notification.outcome = outcome
+    notification.detail = detail
+    notification.processed_at = timezone.now()
+    for name, value in fields.items():
+        setattr(notification, name, value)
+    notification.save(update_fields=["outcome", "detail", "processed_at", *fields])
+    return NotificationResult(acknowledge=ack, notification=notification)

@@ -1,0 +1,70 @@
+"""Messages to people (e-mail), written in the same transaction as the change they report.
+
+`outbox_enqueue` inside the transaction, then an immediate attempt after commit; `outbox_send_due`
+(periodic) sends whatever an attempt missed, so a crash between commit and enqueue loses nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.template.loader import render_to_string
+from django.utils import timezone
+
+from payments.models import OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=3))
+
+
+def outbox_enqueue(*, topic: str, key: str, to: str, subject: str, context: dict) -> OutboxMessage | None:
+    """Queue one e-mail per business event (`key`); a second call with the same key does nothing."""
+    message, created = OutboxMessage.objects.get_or_create(
+        dedupe_key=key,
+        defaults={
+            "topic": topic,
+            "payload": {"to": to, "subject": subject, "context": context},
+            "next_attempt_at": timezone.now(),
+        },
+    )
+    if not created:
+        return None
+    from payments.tasks import outbox_send_task  # tasks import services; the reverse only here
+
+    transaction.on_commit(lambda: outbox_send_task.delay(message.pk))
+    return message
+
+
+def outbox_send(*, message_id: int) -> bool:
+    """Send one message if it is still unsent; on failure schedule a retry. Returns True if sent."""
+    with transaction.atomic():
+        message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
+        if message is None or message.sent_at is not None:
+            return False
+        payload = message.payload
+        body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"])
+        try:
+            send_mail(payload["subject"], body, settings.DEFAULT_FROM_EMAIL, [payload["to"]])
+        except Exception as exc:  # any transport error: keep the message and try later
+            message.attempts += 1
+            message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
+            delay = RETRY_DELAYS[min(message.attempts - 1, len(RETRY_DELAYS) - 1)]
+            message.next_attempt_at = timezone.now() + delay
+            message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
+            logger.warning("outbox message %s not sent", message.dedupe_key, extra={"error": message.last_error})
+            return False
+        message.attempts += 1
+        message.sent_at = timezone.now()
+        message.save(update_fields=["attempts", "sent_at"])
+        return True
+
+
+def outbox_send_due(*, now: dt.datetime | None = None) -> int:
+    now = now or timezone.now()
+    due = OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now).values_list("pk", flat=True)
+    return sum(outbox_send(message_id=pk) for pk in list(due[:500]))

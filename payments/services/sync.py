@@ -1,0 +1,88 @@
+"""Asking gateways instead of waiting for them: "I have paid", closing attempts, the periodic sweep.
+
+Every answer goes through the same `payment_event_apply` as a notification would.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.utils import timezone
+
+from payments.gateways import gateway_get
+from payments.gateways.base import GatewayError, TradeAlreadyPaid, TradeNotFound
+from payments.models import Order, Payment
+from payments.services.events import ApplyResult, payment_closed_mark, payment_event_apply
+
+logger = logging.getLogger(__name__)
+
+
+def payment_sync(*, payment: Payment) -> ApplyResult | None:
+    """Query the gateway about one attempt and apply the answer; None if the gateway never saw it.
+
+    Raises: GatewayError if the gateway could not answer; EventMismatch if its answer is not ours.
+    """
+    try:
+        event = gateway_get(payment.channel).query_payment(payment.out_trade_no)
+    except TradeNotFound:
+        return None
+    return payment_event_apply(channel=payment.channel, event=event)
+
+
+def order_sync(*, order: Order) -> Order:
+    """The learner says they paid: ask every open attempt's gateway now. Returns the fresh order.
+
+    Raises: GatewayError if no gateway could be asked (the caller tells the learner to retry).
+    """
+    attempts = list(order.payments.filter(status=Payment.Status.CREATED))
+    failures = []
+    for payment in attempts:
+        try:
+            payment_sync(payment=payment)
+        except GatewayError as exc:
+            failures.append(exc)
+    if failures and len(failures) == len(attempts):
+        raise failures[0]
+    return Order.objects.get(pk=order.pk)
+
+
+def payment_close(*, payment_id: int) -> None:
+    """Close an open attempt at its gateway; if the gateway says it was paid, apply the payment.
+
+    Raises: GatewayError when the gateway could not be reached (the caller retries).
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    if payment.status != Payment.Status.CREATED:
+        return
+    try:
+        gateway_get(payment.channel).close_payment(payment.out_trade_no)
+    except TradeAlreadyPaid:
+        logger.info("close refused: trade was paid; applying it", extra={"out_trade_no": payment.out_trade_no})
+        payment_sync(payment=payment)
+        return
+    payment_closed_mark(payment_id=payment.pk)
+
+
+def payments_sync_open(*, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
+    """Query attempts still open a while after they started (a notification may never come).
+
+    Covers orders closed meanwhile too: a payment can land after we closed the order.
+    Returns how many attempts changed state.
+    """
+    now = now or timezone.now()
+    open_attempts = Payment.objects.filter(
+        status=Payment.Status.CREATED, created_at__lte=now - older_than, created_at__gte=now - dt.timedelta(days=2)
+    )
+    changed = 0
+    for payment in open_attempts.order_by("created_at")[:500]:
+        try:
+            result = payment_sync(payment=payment)
+        except GatewayError:
+            logger.warning("sync query failed", extra={"out_trade_no": payment.out_trade_no}, exc_info=True)
+            continue
+        changed += bool(result and result.changed)
+        if result is None and payment.order.status == Order.Status.CLOSED:
+            # The gateway never saw it and our order is closed: nothing can be paid any more.
+            payment_closed_mark(payment_id=payment.pk)
+    return changed

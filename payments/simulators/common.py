@@ -1,0 +1,122 @@
+"""What every local gateway simulator shares: sandbox gating and asynchronous notification delivery.
+
+A simulator plays the gateway: it keeps its own records (payments.models.simulator) and talks to
+our payment code only over HTTP, in the gateway's dialect. Each dialect module
+(payments/simulators/<channel>.py) defines:
+
+- RETRY_SCHEDULE: the delays between delivery attempts, as the real gateway documents them;
+- is_acknowledged(status_code, body) -> bool: whether our reply means "received".
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import logging
+import secrets
+import threading
+from importlib import import_module
+
+import requests
+from django.conf import settings
+from django.db import close_old_connections, transaction
+from django.http import Http404
+from django.utils import timezone
+
+from payments.models import SimulatedNotification
+
+logger = logging.getLogger(__name__)
+
+
+def sandbox_only(view):
+    """404 unless sandbox mode is on, even if the URL happens to be routed."""
+
+    @functools.wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not settings.PAYMENTS_SANDBOX:
+            raise Http404("The gateway simulators exist only in sandbox mode.")
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def simulator_base_url(channel: str) -> str:
+    """Where the local simulator of `channel` is served, under this site."""
+    return f"{settings.SITE_URL}/sandbox/{channel}/"
+
+
+def random_digits(count: int) -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(count))
+
+
+def _dialect(gateway: str):
+    return import_module(f"payments.simulators.{gateway}")
+
+
+def notification_send(*, gateway: str, url: str, body: str, content_type: str) -> SimulatedNotification:
+    """Queue a notification and make the first attempt once the simulator's own change commits."""
+    notification = SimulatedNotification.objects.create(
+        gateway=gateway, url=url, body=body, content_type=content_type, next_attempt_at=timezone.now()
+    )
+    transaction.on_commit(lambda: _dispatch(notification.pk))
+    return notification
+
+
+def _dispatch(notification_id: int) -> None:
+    if settings.SIMULATOR_ASYNC_NOTIFY:
+        # A real gateway notifies from its own servers, independently of the buyer's browser.
+        threading.Thread(target=_attempt_in_thread, args=(notification_id,), daemon=True).start()
+    else:
+        notification_attempt(notification_id=notification_id)
+
+
+def _attempt_in_thread(notification_id: int) -> None:
+    try:
+        notification_attempt(notification_id=notification_id)
+    finally:
+        close_old_connections()
+
+
+def notification_attempt(*, notification_id: int, now: dt.datetime | None = None) -> bool:
+    """Deliver one notification once; on failure schedule the next attempt. Returns True if acknowledged."""
+    now = now or timezone.now()
+    notification = SimulatedNotification.objects.get(pk=notification_id)
+    if notification.delivered_at is not None:
+        return True
+    dialect = _dialect(notification.gateway)
+    try:
+        response = requests.post(
+            notification.url,
+            data=notification.body.encode("utf-8"),
+            headers={"Content-Type": notification.content_type},
+            timeout=10,
+        )
+        status, reply = response.status_code, response.text
+    except requests.RequestException as exc:
+        status, reply = None, f"{type(exc).__name__}: {exc}"
+    acknowledged = status is not None and dialect.is_acknowledged(status, reply)
+    notification.attempts += 1
+    notification.last_status = status
+    notification.last_response = reply[:500]
+    if acknowledged:
+        notification.delivered_at = now
+        notification.next_attempt_at = None
+    else:
+        schedule = dialect.RETRY_SCHEDULE
+        retry = notification.attempts - 1
+        # After the last scheduled retry the gateway gives up; the merchant must query.
+        notification.next_attempt_at = now + schedule[retry] if retry < len(schedule) else None
+        logger.info(
+            "simulated %s notification not acknowledged",
+            notification.gateway,
+            extra={"notification": notification.pk, "status": status, "attempts": notification.attempts},
+        )
+    notification.save(update_fields=["attempts", "last_status", "last_response", "delivered_at", "next_attempt_at"])
+    return acknowledged
+
+
+def notifications_deliver_due(*, now: dt.datetime | None = None) -> int:
+    """Retry every notification whose next attempt is due. Returns how many were acknowledged now."""
+    now = now or timezone.now()
+    due = SimulatedNotification.objects.filter(delivered_at__isnull=True, next_attempt_at__lte=now)
+    return sum(notification_attempt(notification_id=pk, now=now) for pk in due.values_list("pk", flat=True))

@@ -1,0 +1,73 @@
+"""Celery tasks: thin adapters that load by id, call one service, and retry gateway hiccups later.
+
+Every task is idempotent (acks are late, so a crashed worker's task runs again).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from celery import shared_task
+
+from payments.gateways.base import GatewayError, GatewayRejected
+from payments.services import orders, outbox, refunds, sync
+from payments.simulators import common as simulators
+
+logger = logging.getLogger(__name__)
+
+
+def _retry_later(task, exc: Exception) -> None:
+    if task.request.is_eager:
+        # No broker to schedule a retry with: the periodic sweeps pick this up.
+        logger.warning("%s failed; left for the periodic sweep: %s", task.name, exc)
+        return
+    raise task.retry(exc=exc, countdown=min(30 * 2**task.request.retries, 3600))
+
+
+@shared_task(bind=True, max_retries=8)
+def payment_close_task(self, payment_id: int) -> None:
+    try:
+        sync.payment_close(payment_id=payment_id)
+    except GatewayRejected:
+        # e.g. WeChat refuses closing in the first 5 minutes; the periodic sync handles it later.
+        logger.info("close refused by gateway", extra={"payment": payment_id}, exc_info=True)
+    except GatewayError as exc:
+        _retry_later(self, exc)
+
+
+@shared_task(bind=True, max_retries=8)
+def refund_send_task(self, refund_id: int) -> None:
+    try:
+        refunds.refund_send(refund_id=refund_id)
+    except GatewayError as exc:
+        _retry_later(self, exc)
+
+
+@shared_task(bind=True, max_retries=5)
+def outbox_send_task(self, message_id: int) -> None:
+    outbox.outbox_send(message_id=message_id)
+
+
+@shared_task
+def outbox_send_due_task() -> int:
+    return outbox.outbox_send_due()
+
+
+@shared_task
+def orders_expire_task() -> int:
+    return orders.orders_expire_due()
+
+
+@shared_task
+def payments_sync_task() -> int:
+    return sync.payments_sync_open()
+
+
+@shared_task
+def refunds_sync_task() -> int:
+    return refunds.refunds_sync_processing()
+
+
+@shared_task
+def simulator_notifications_task() -> int:
+    return simulators.notifications_deliver_due()
