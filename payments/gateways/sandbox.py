@@ -8,7 +8,7 @@ Protocol v1 (the simulator in payments/simulators/sandbox.py is its server side)
   amount_fen, subject, notify_url, return_url, expire_at (Unix seconds), nonce.
 - API: `POST {base}api/<action>/` with signed form parameters merchant_id, nonce and the action's
   own; the reply is a signed JSON object of strings with `code` ("SUCCESS" or an error code) and
-  `message`. Actions: query, close, refund, refund_query, bill.
+  `message`. Actions: query, close, refund, refund_query, bill, transfer.
 - Notification: a signed form POST to notify_url with merchant_id, notify_id, out_trade_no,
   trade_no, amount_fen, trade_status (SUCCESS), paid_at (ISO 8601), buyer_id. The merchant answers
   the text `SUCCESS`; anything else is retried.
@@ -52,6 +52,8 @@ from payments.gateways.base import (
     TradeAlreadyPaid,
     TradeNotFound,
     TradeStatus,
+    TransferRequest,
+    TransferResult,
 )
 
 logger = logging.getLogger(__name__)
@@ -239,6 +241,21 @@ class SandboxGateway(Gateway):
         except (KeyError, ValueError) as exc:
             raise GatewayResponseInvalid(f"sandbox bill: malformed row: {exc}", code="BAD_BILL") from exc
         return Statement(channel=self.channel, day=day, entries=tuple(entries))
+
+    def transfer(self, request: TransferRequest) -> TransferResult:
+        reply = self._call(
+            "transfer",
+            {
+                "out_biz_no": request.out_biz_no,
+                "amount_fen": str(request.amount_fen),
+                "payee_account": request.payee_account,
+                "payee_name": request.payee_name,
+                "remark": request.remark,
+            },
+        )
+        if reply.get("out_biz_no") != request.out_biz_no or not reply.get("transfer_no"):
+            raise GatewayResponseInvalid("sandbox transfer: unexpected reply", code="BAD_RESPONSE")
+        return TransferResult(out_biz_no=request.out_biz_no, transfer_no=reply["transfer_no"], succeeded=True)
 
 
 def sandbox_reply(fields: dict[str, str], key: str) -> str:

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from payments.gateways.sandbox import sandbox_reply, sandbox_sign, sandbox_verify
-from payments.models import SimulatedRefund, SimulatedTrade
+from payments.models import SimulatedRefund, SimulatedTrade, SimulatedTransfer
 from payments.simulators.common import notification_send, random_digits, sandbox_only
 
 GATEWAY = "sandbox"
@@ -270,12 +270,37 @@ def _api_bill(params):
     return _reply(bill_date=day.isoformat(), bill=out.getvalue())
 
 
+def _api_transfer(params):
+    try:
+        amount_fen = int(params.get("amount_fen", ""))
+    except ValueError:
+        return _reply("INVALID_PARAMETER", "amount_fen must be an integer")
+    out_biz_no, payee = params.get("out_biz_no", ""), params.get("payee_account", "")
+    if amount_fen <= 0 or not out_biz_no or not payee:
+        return _reply("INVALID_PARAMETER", "amount_fen, out_biz_no and payee_account are required")
+    transfer, created = SimulatedTransfer.objects.get_or_create(
+        gateway=GATEWAY,
+        merchant_id=params["merchant_id"],
+        out_biz_no=out_biz_no,
+        defaults={
+            "transfer_no": f"SBXT{timezone.localdate():%Y%m%d}{random_digits(12)}",
+            "amount_fen": amount_fen,
+            "payee_account": payee,
+            "payee_name": params.get("payee_name", ""),
+        },
+    )
+    if not created and (transfer.amount_fen, transfer.payee_account) != (amount_fen, payee):
+        return _reply("TRANSFER_CONFLICT", "out_biz_no was used for another transfer")
+    return _reply(out_biz_no=out_biz_no, transfer_no=transfer.transfer_no, amount_fen=str(amount_fen))
+
+
 API_ACTIONS = {
     "query": _api_query,
     "close": _api_close,
     "refund": _api_refund,
     "refund_query": _api_refund_query,
     "bill": _api_bill,
+    "transfer": _api_transfer,
 }
 
 urlpatterns = [

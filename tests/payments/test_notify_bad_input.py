@@ -40,9 +40,7 @@ def test_notification_signed_with_another_key_is_refused(payment, post_notify):
 
 
 def test_tampered_amount_breaks_the_signature(payment, post_notify):
-    body = sandbox_notification_body(payment).replace(
-        f"amount_fen={payment.amount_fen}".encode(), b"amount_fen=1"
-    )
+    body = sandbox_notification_body(payment).replace(f"amount_fen={payment.amount_fen}".encode(), b"amount_fen=1")
 
     response = post_notify(body)
 

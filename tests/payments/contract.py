@@ -1,0 +1,275 @@
+"""The contract every gateway module must pass, over real HTTP against its local simulator.
+
+A channel's test module subclasses GatewayContract, sets `channel`, and implements the buyer's
+side (`buyer_opens`, `buyer_pays`), the simulator's clock (`backdate`), a forged notification,
+and settings that make the gateway unreachable. Every test then runs for that channel.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pytest
+from django.utils import timezone
+
+from payments.gateways import gateway_get
+from payments.gateways.base import (
+    GatewayRejected,
+    GatewayUnavailable,
+    IncomingNotification,
+    NotificationRejected,
+    PaymentRequest,
+    PaymentStart,
+    RefundRequest,
+    RefundStatus,
+    StartKind,
+    StatementEntryKind,
+    TradeAlreadyPaid,
+    TradeNotFound,
+    TradeStatus,
+    TransferRequest,
+)
+from payments.models import Payment
+from tests.factories import PaymentFactory
+
+
+def _out_trade_no() -> str:
+    return f"KP{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}P01"
+
+
+@pytest.mark.django_db(transaction=True)
+class GatewayContract:
+    channel: str = ""
+    amount_fen: int = 1290
+
+    # --- What each channel's test class provides ------------------------------------------
+
+    def buyer_opens(self, start: PaymentStart, request: PaymentRequest) -> None:
+        """The buyer opens the payment page or scans the code (the trade then exists at the gateway)."""
+        raise NotImplementedError
+
+    def buyer_pays(self, start: PaymentStart, request: PaymentRequest) -> None:
+        """The buyer completes the payment in the simulator's own pages, over HTTP."""
+        raise NotImplementedError
+
+    def backdate(self, out_trade_no: str, day: dt.date) -> None:
+        """Move the simulator's records of this trade (and its refunds) to `day`, for bills."""
+        raise NotImplementedError
+
+    def forged_notification(self, out_trade_no: str, amount_fen: int) -> IncomingNotification:
+        """A payment notification in this channel's dialect, signed with a key that is not the gateway's."""
+        raise NotImplementedError
+
+    def make_unreachable(self, settings) -> None:
+        """Point this channel's client at a port where nothing listens."""
+        raise NotImplementedError
+
+    # --- Fixtures ---------------------------------------------------------------------------
+
+    @pytest.fixture
+    def gateway(self, gateway_site, settings):
+        settings.PAYMENTS_CHANNELS = [*settings.PAYMENTS_CHANNELS, self.channel]
+        return gateway_get(self.channel)
+
+    @pytest.fixture
+    def payment(self, gateway):
+        """Our own record of an attempt, so the simulator's notification has somewhere to land."""
+        return PaymentFactory(
+            channel=self.channel,
+            method=gateway.methods[0].code,
+            out_trade_no=_out_trade_no(),
+            amount_fen=self.amount_fen,
+            order__amount_fen=self.amount_fen,
+            order__course__price_fen=self.amount_fen,
+        )
+
+    @pytest.fixture
+    def request_for(self, gateway_site):
+        def build(payment: Payment, method: str) -> PaymentRequest:
+            return PaymentRequest(
+                out_trade_no=payment.out_trade_no,
+                amount_fen=payment.amount_fen,
+                subject="Contract test course 合同测试",
+                method=method,
+                notify_url=f"{gateway_site.url}/payments/notify/{self.channel}/",
+                return_url=f"{gateway_site.url}/orders/{payment.order.order_no}/return/",
+                expires_at=timezone.now() + dt.timedelta(minutes=30),
+                client_ip="127.0.0.1",
+                product_id="1",
+            )
+
+        return build
+
+    @pytest.fixture
+    def paid(self, gateway, payment, request_for):
+        request = request_for(payment, gateway.methods[0].code)
+        start = gateway.start_payment(request)
+        self.buyer_pays(start, request)
+        return payment
+
+    def refund_request(self, payment: Payment, refund_fen: int, suffix: str = "01") -> RefundRequest:
+        return RefundRequest(
+            out_trade_no=payment.out_trade_no,
+            out_refund_no=f"{payment.order.order_no}R{suffix}",
+            refund_fen=refund_fen,
+            total_fen=payment.amount_fen,
+            reason="contract test",
+            notify_url=f"{self.site_url}/payments/notify/{self.channel}/refund/",
+        )
+
+    @pytest.fixture(autouse=True)
+    def _site_url(self, gateway_site):
+        self.site_url = gateway_site.url
+
+    # --- Starting a payment -----------------------------------------------------------------
+
+    def test_every_method_starts_with_what_the_browser_needs(self, gateway, payment, request_for):
+        for method in gateway.methods:
+            start = gateway.start_payment(request_for(payment, method.code))
+            field = {StartKind.REDIRECT: start.url, StartKind.FORM: start.html, StartKind.QR: start.qr_content}
+            assert field[start.kind], f"{method.code} returned an empty {start.kind}"
+            payment.out_trade_no = _out_trade_no()
+
+    def test_starting_again_with_the_same_number_is_accepted(self, gateway, payment, request_for):
+        request = request_for(payment, gateway.methods[0].code)
+        first = gateway.start_payment(request)
+        self.buyer_opens(first, request)
+
+        again = gateway.start_payment(request)
+
+        assert again.kind == first.kind
+
+    # --- Query ------------------------------------------------------------------------------
+
+    def test_query_of_unknown_trade_raises_trade_not_found(self, gateway):
+        with pytest.raises(TradeNotFound):
+            gateway.query_payment(_out_trade_no())
+
+    def test_query_of_opened_unpaid_trade_is_waiting(self, gateway, payment, request_for):
+        request = request_for(payment, gateway.methods[0].code)
+        self.buyer_opens(gateway.start_payment(request), request)
+
+        event = gateway.query_payment(payment.out_trade_no)
+
+        assert (event.status, event.amount_fen) == (TradeStatus.WAITING, payment.amount_fen)
+
+    def test_query_of_paid_trade_reports_paid_with_amount(self, gateway, paid):
+        event = gateway.query_payment(paid.out_trade_no)
+
+        assert event.status == TradeStatus.PAID
+        assert event.amount_fen == paid.amount_fen
+        assert event.gateway_trade_no
+        assert event.paid_at is not None
+
+    # --- Notification -----------------------------------------------------------------------
+
+    def test_paying_sends_a_notification_we_verify_and_apply(self, gateway, paid):
+        paid.refresh_from_db()
+
+        assert paid.status == Payment.Status.SUCCEEDED
+        assert paid.order.status == "paid"
+
+    def test_forged_notification_is_rejected(self, gateway, payment):
+        with pytest.raises(NotificationRejected):
+            gateway.parse_notification(self.forged_notification(payment.out_trade_no, payment.amount_fen))
+
+    def test_empty_notification_is_rejected(self, gateway):
+        with pytest.raises(NotificationRejected):
+            gateway.parse_notification(IncomingNotification(kind="payment", body=b"", content_type=""))
+
+    def test_replies_for_accepted_and_refused_notifications_differ(self, gateway):
+        accepted = gateway.notification_reply(accepted=True)
+        refused = gateway.notification_reply(accepted=False, message="rejected")
+
+        assert accepted.body != refused.body
+
+    # --- Close ------------------------------------------------------------------------------
+
+    def test_closed_trade_is_reported_closed(self, gateway, payment, request_for):
+        request = request_for(payment, gateway.methods[0].code)
+        self.buyer_opens(gateway.start_payment(request), request)
+
+        gateway.close_payment(payment.out_trade_no)
+
+        assert gateway.query_payment(payment.out_trade_no).status == TradeStatus.CLOSED
+
+    def test_closing_a_trade_the_gateway_never_saw_is_not_an_error(self, gateway):
+        gateway.close_payment(_out_trade_no())
+
+    def test_closing_a_paid_trade_raises_trade_already_paid(self, gateway, paid):
+        with pytest.raises(TradeAlreadyPaid):
+            gateway.close_payment(paid.out_trade_no)
+
+    # --- Refund -----------------------------------------------------------------------------
+
+    def test_partial_then_full_refund(self, gateway, paid):
+        first = gateway.refund(self.refund_request(paid, 290, "01"))
+        rest = gateway.refund(self.refund_request(paid, paid.amount_fen - 290, "02"))
+
+        assert first.status in (RefundStatus.SUCCEEDED, RefundStatus.PROCESSING)
+        assert rest.refund_fen == paid.amount_fen - 290
+        for suffix in ("01", "02"):
+            refund = gateway.query_refund(paid.out_trade_no, f"{paid.order.order_no}R{suffix}")
+            assert refund.status == RefundStatus.SUCCEEDED
+
+    def test_refund_is_idempotent_for_the_same_refund_number(self, gateway, paid):
+        gateway.refund(self.refund_request(paid, 100))
+        again = gateway.refund(self.refund_request(paid, 100))
+
+        assert again.refund_fen == 100
+        more = gateway.refund(self.refund_request(paid, paid.amount_fen - 100, "02"))
+        assert more.refund_fen == paid.amount_fen - 100
+
+    def test_refund_above_what_is_left_is_rejected(self, gateway, paid):
+        gateway.refund(self.refund_request(paid, paid.amount_fen - 1, "01"))
+
+        with pytest.raises(GatewayRejected):
+            gateway.refund(self.refund_request(paid, 2, "02"))
+
+    def test_refund_of_unpaid_trade_is_rejected(self, gateway, payment, request_for):
+        request = request_for(payment, gateway.methods[0].code)
+        self.buyer_opens(gateway.start_payment(request), request)
+
+        with pytest.raises(GatewayRejected):
+            gateway.refund(self.refund_request(payment, 100))
+
+    # --- Statement --------------------------------------------------------------------------
+
+    def test_statement_lists_the_days_payments_and_refunds(self, gateway, paid):
+        gateway.refund(self.refund_request(paid, 300))
+        yesterday = timezone.localdate() - dt.timedelta(days=1)
+        self.backdate(paid.out_trade_no, yesterday)
+
+        statement = gateway.fetch_statement(yesterday)
+
+        mine = [e for e in statement.entries if e.out_trade_no == paid.out_trade_no]
+        kinds = sorted((e.kind, e.amount_fen) for e in mine)
+        assert kinds == [(StatementEntryKind.PAYMENT, paid.amount_fen), (StatementEntryKind.REFUND, 300)]
+
+    # --- Failure modes ----------------------------------------------------------------------
+
+    def test_unreachable_gateway_raises_gateway_unavailable(self, gateway, settings):
+        self.make_unreachable(settings)
+
+        with pytest.raises(GatewayUnavailable):
+            gateway_get(self.channel).query_payment(_out_trade_no())
+
+    # --- Transfers (channels that support them) ---------------------------------------------
+
+    def test_transfer_is_idempotent_for_the_same_business_number(self, gateway):
+        if not gateway.supports_transfer:
+            pytest.skip(f"{self.channel} does not support transfers")
+        request = TransferRequest(
+            out_biz_no=f"PO{secrets.randbelow(10**12):012d}",
+            amount_fen=10000,
+            payee_account="creator@example.com",
+            payee_name="张三",
+            remark="KnowPay payout",
+        )
+
+        first = gateway.transfer(request)
+        again = gateway.transfer(request)
+
+        assert first.succeeded
+        assert again.transfer_no == first.transfer_no
