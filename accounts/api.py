@@ -1,0 +1,44 @@
+"""Account API: thin adapters over accounts.selectors."""
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.selectors import creator_profile_get
+
+
+class CreatorProfileOutputSerializer(serializers.Serializer):
+    display_name = serializers.CharField()
+    bio = serializers.CharField()
+    has_payout_account = serializers.SerializerMethodField()
+
+    def get_has_payout_account(self, profile) -> bool:
+        return bool(profile.payout_alipay_account and profile.payout_alipay_name)
+
+
+class MeOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    email = serializers.EmailField()
+    is_creator = serializers.BooleanField()
+    is_staff = serializers.BooleanField()
+    creator_profile = CreatorProfileOutputSerializer(allow_null=True)
+
+
+class MeApi(APIView):
+    @extend_schema(operation_id="me_retrieve", responses=MeOutputSerializer, tags=["accounts"])
+    def get(self, request: Request) -> Response:
+        """The signed-in user, and whether they are a creator."""
+        user = request.user
+        creator_profile = creator_profile_get(user=user)
+        data = {
+            "id": user.id,
+            "username": user.username,
+            "email": user.email,
+            "is_creator": creator_profile is not None,
+            "is_staff": user.is_staff,
+            "creator_profile": creator_profile,
+        }
+        return Response(MeOutputSerializer(data).data)
