@@ -1,4 +1,4 @@
-"""Payments reads for pages, the API and admin, written once."""
+"""Reads of orders, payments and refunds."""
 
 from __future__ import annotations
 
