@@ -5,6 +5,7 @@ e-mail, local gateway simulators. Production is the same code with `DATABASE_URL
 `CELERY_BROKER_URL`, `DEBUG=false` and real secrets; `.env.example` documents every variable.
 """
 
+import os
 from pathlib import Path
 
 import environ
@@ -94,8 +95,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
         }
     )
-    # A file, not memory, so live-server tests use one connection per thread, as production does.
-    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "db.test.sqlite3")}
+    # A file, not memory, so live-server tests use one connection per thread, as production does;
+    # one per process, so concurrent test runs in one checkout do not share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / f"db.test-{os.getpid()}.sqlite3")}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
