@@ -77,6 +77,15 @@ def _attempt_in_thread(notification_id: int) -> None:
         close_old_connections()
 
 
+def deliver_over_http(url: str, body: str, content_type: str) -> tuple[int | None, str]:
+    """POST one notification as the gateway's servers would: (status, reply), status None if unreachable."""
+    try:
+        response = requests.post(url, data=body.encode("utf-8"), headers={"Content-Type": content_type}, timeout=10)
+    except requests.RequestException as exc:
+        return None, f"{type(exc).__name__}: {exc}"
+    return response.status_code, response.text
+
+
 def notification_attempt(*, notification_id: int, now: dt.datetime | None = None) -> bool:
     """Deliver one notification once; on failure schedule the next attempt. Returns True if acknowledged."""
     now = now or timezone.now()
@@ -84,16 +93,7 @@ def notification_attempt(*, notification_id: int, now: dt.datetime | None = None
     if notification.delivered_at is not None:
         return True
     dialect = _dialect(notification.gateway)
-    try:
-        response = requests.post(
-            notification.url,
-            data=notification.body.encode("utf-8"),
-            headers={"Content-Type": notification.content_type},
-            timeout=10,
-        )
-        status, reply = response.status_code, response.text
-    except requests.RequestException as exc:
-        status, reply = None, f"{type(exc).__name__}: {exc}"
+    status, reply = deliver_over_http(notification.url, notification.body, notification.content_type)
     acknowledged = status is not None and dialect.is_acknowledged(status, reply)
     notification.attempts += 1
     notification.last_status = status
