@@ -17,11 +17,14 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = ["is_staff", "is_superuser", "is_active", ("creator_profile", admin.EmptyFieldListFilter)]
     search_fields = ["username", "email", "first_name", "last_name", "creator_profile__display_name"]
     list_select_related = ["creator_profile"]
-    inlines = [CreatorProfileInline]
     # E-mail is unique and required on our user, so it is asked for when staff add someone.
     add_fieldsets = (
         (None, {"classes": ["wide"], "fields": ["username", "email", "usable_password", "password1", "password2"]}),
     )
+
+    def get_inlines(self, request, obj):
+        # The profile belongs to an existing user; the add page only creates the account.
+        return [CreatorProfileInline] if obj else []
 
     @admin.display(boolean=True, description="Creator")
     def is_creator(self, user: User) -> bool:
