@@ -1,0 +1,52 @@
+import pytest
+from django.urls import reverse
+
+from accounts.models import User
+from tests.factories import CreatorFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    return client
+
+
+@pytest.mark.parametrize(
+    "url_name",
+    ["admin:accounts_user_changelist", "admin:accounts_user_add", "admin:accounts_creatorprofile_changelist"],
+)
+def test_account_admin_pages_open_for_staff(staff_client, url_name):
+    CreatorFactory()
+
+    response = staff_client.get(reverse(url_name), {"q": "user"} if url_name.endswith("changelist") else {})
+
+    assert response.status_code == 200
+
+
+def test_the_user_list_filters_creators(staff_client):
+    creator = CreatorFactory()
+    learner = UserFactory()
+
+    response = staff_client.get(reverse("admin:accounts_user_changelist"), {"creator_profile__isempty": "0"})
+
+    usernames = [user.username for user in response.context["cl"].result_list]
+    assert creator.username in usernames
+    assert learner.username not in usernames
+
+
+def test_staff_add_a_user_with_an_email(staff_client):
+    response = staff_client.post(
+        reverse("admin:accounts_user_add"),
+        {
+            "username": "added",
+            "email": "added@example.com",
+            "usable_password": "true",
+            "password1": "a-long-passphrase-9",
+            "password2": "a-long-passphrase-9",
+        },
+    )
+
+    assert response.status_code == 302
+    assert User.objects.get(username="added").email == "added@example.com"
