@@ -1,0 +1,75 @@
+"""Real concurrency against PostgreSQL: many threads at once, then assertions on rows."""
+
+import threading
+
+import pytest
+from django.db import connection
+from django.test import Client
+
+from courses.models import Enrollment
+from payments.models import GatewayNotification, Order, OutboxMessage, Payment
+from payments.services.checkout import payment_start
+from payments.services.orders import order_create
+from tests.payments.conftest import NOTIFY_URL, sandbox_notification_body
+
+pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+
+
+def run_at_once(count: int, work) -> list:
+    """Run `work(i)` in `count` threads released together; each thread closes its own connection."""
+    barrier = threading.Barrier(count)
+    results: list = [None] * count
+
+    def worker(i: int) -> None:
+        try:
+            barrier.wait()
+            results[i] = work(i)
+        except Exception as exc:  # the test asserts on what each thread got
+            results[i] = exc
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results
+
+
+def test_fifty_identical_notifications_at_once_pay_exactly_once(payment):
+    body = sandbox_notification_body(payment)
+
+    replies = run_at_once(
+        50, lambda i: Client().post(NOTIFY_URL, data=body, content_type="application/x-www-form-urlencoded")
+    )
+
+    assert [r.content for r in replies] == [b"SUCCESS"] * 50
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.SUCCEEDED
+    assert Enrollment.objects.filter(learner=payment.order.learner, course=payment.order.course).count() == 1
+    assert OutboxMessage.objects.filter(topic="order_paid").count() == 1
+    outcomes = GatewayNotification.objects.values_list("outcome", flat=True)
+    assert sorted(set(outcomes)) == ["duplicate", "processed"]
+    assert list(outcomes).count("processed") == 1
+    assert GatewayNotification.objects.count() == 50
+
+
+def test_concurrent_buy_clicks_create_one_pending_order(learner, course):
+    orders = run_at_once(20, lambda i: order_create(learner=learner, course=course))
+
+    assert all(isinstance(o, Order) for o in orders), orders
+    assert len({o.pk for o in orders}) == 1
+    assert Order.objects.filter(learner=learner, course=course).count() == 1
+
+
+def test_concurrent_pay_clicks_create_one_attempt(learner, course):
+    order = order_create(learner=learner, course=course)
+
+    results = run_at_once(
+        10, lambda i: payment_start(order=order, channel="sandbox", method="page", client_ip="127.0.0.1")
+    )
+
+    assert all(isinstance(r, tuple) for r in results), results
+    assert len({payment.pk for payment, _ in results}) == 1
+    assert Payment.objects.filter(order=order).count() == 1
