@@ -120,10 +120,12 @@ def _slug_resolve(*, requested: str, title: str, exclude_pk: int | None) -> str:
 
 def _course_save(course: Course, **save_kwargs) -> None:
     try:
-        # A savepoint, so the caller's transaction stays usable on PostgreSQL after a refused insert.
+        # A savepoint, so the transaction can still be queried on PostgreSQL after a refused write.
         with transaction.atomic():
             course.save(**save_kwargs)
     except IntegrityError as exc:
+        if not Course.objects.filter(slug=course.slug).exclude(pk=course.pk).exists():
+            raise
         # Another course took the same slug between our check and this write.
         raise CourseError("That course address was just taken; please try again.", code="slug_taken") from exc
 
@@ -295,7 +297,9 @@ def lesson_delete(*, lesson: Lesson) -> None:
             "A published course needs at least one lesson; unpublish it before deleting this one.",
             code="last_lesson",
         )
-    position = Lesson.objects.get(pk=lesson.pk).position
+    position = Lesson.objects.filter(pk=lesson.pk).values_list("position", flat=True).first()
+    if position is None:
+        return  # a double-submitted delete: the first one removed it
     Lesson.objects.filter(pk=lesson.pk).delete()
     # One row at a time, lowest first: each moves into a free slot, so the unique (course, position)
     # constraint holds after every statement (PostgreSQL checks it per row, not per statement).

@@ -240,3 +240,12 @@ def test_a_paid_course_cannot_be_joined_for_free(paid_course, learner):
 
     assert raised.value.code == "not_free"
     assert not Enrollment.objects.filter(learner=learner).exists()
+
+
+def test_deleting_a_lesson_twice_is_harmless(paid_course):
+    lesson = paid_course.lessons.get(position=1)
+    lesson_delete(lesson=lesson)
+
+    lesson_delete(lesson=lesson)
+
+    assert _positions(paid_course) == [1, 2]
