@@ -52,7 +52,11 @@ class CourseForm(forms.Form):
     )
     description = forms.CharField(widget=forms.Textarea, required=False)
     cover = forms.ImageField(label="Cover image", required=False, help_text="A 16:9 picture looks best.")
-    price_yuan = YuanPriceField(label="Price (¥)", help_text="In yuan, for example 12.90. 0 makes the course free.")
+    price_yuan = YuanPriceField(
+        label="Price (¥)",
+        help_text="In yuan, for example 12.90. 0 makes the course free.",
+        widget=forms.TextInput(attrs={"inputmode": "decimal", "placeholder": "12.90"}),
+    )
 
 
 class LessonForm(forms.Form):
