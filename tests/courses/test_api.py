@@ -1,4 +1,6 @@
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from courses.models import Course, Enrollment, Lesson
@@ -48,6 +50,18 @@ def test_the_catalog_pages_by_twelve(api):
 
     assert (body["count"], len(body["results"])) == (13, 12)
     assert body["next"]
+
+
+def test_the_catalog_query_count_does_not_grow_with_the_courses(api, django_assert_max_num_queries):
+    CourseFactory()
+    with CaptureQueriesContext(connection) as one_course:
+        api.get(COURSES)
+    CourseFactory.create_batch(11)
+
+    with django_assert_max_num_queries(len(one_course)):
+        body = api.get(COURSES).json()
+
+    assert len(body["results"]) == 12
 
 
 def test_a_draft_of_another_creator_is_404(api, other_creator, draft_course):
