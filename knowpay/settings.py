@@ -187,6 +187,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "Courses, orders, payments, refunds and creator earnings. Amounts are integer fen.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Several models have a "status"; name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "CourseStatusEnum": "courses.models.Course.Status",
+        "OrderStatusEnum": "payments.models.Order.Status",
+        "RefundStatusEnum": "payments.models.Refund.Status",
+    },
 }
 
 # --- Celery: eager (no broker) unless CELERY_BROKER_URL is set --------------------------------
