@@ -7,7 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
-from courses.models import Enrollment
+from courses.models import Course, Enrollment
 from courses.selectors import (
     course_can_read_lesson,
     course_get_visible,
@@ -31,7 +31,7 @@ def catalog(request: HttpRequest) -> HttpResponse:
     return render(request, "courses/catalog.html", {"page": page, "query": query})
 
 
-def _course_or_404(request: HttpRequest, slug: str):
+def _course_or_404(request: HttpRequest, slug: str) -> Course:
     course = course_get_visible(slug=slug, user=request.user)
     if course is None:
         raise Http404("No such course.")
