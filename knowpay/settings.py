@@ -210,6 +210,14 @@ CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
 # Redis redelivers unacknowledged messages after this; it must exceed any countdown we use.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="knowpay")
+# The periodic sweeps that make the system converge when a message, a notification or a worker is lost.
+CELERY_BEAT_SCHEDULE = {
+    "expire-orders": {"task": "payments.tasks.orders_expire_task", "schedule": 60.0},
+    "sync-open-payments": {"task": "payments.tasks.payments_sync_task", "schedule": 120.0},
+    "sync-processing-refunds": {"task": "payments.tasks.refunds_sync_task", "schedule": 300.0},
+    "send-due-outbox": {"task": "payments.tasks.outbox_send_due_task", "schedule": 60.0},
+}
 
 # --- Payments ---------------------------------------------------------------------------------
 
@@ -269,3 +277,9 @@ WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="")
 # The local simulators deliver notifications from a background thread, as a real gateway would;
 # tests switch this off to deliver synchronously and deterministically.
 SIMULATOR_ASYNC_NOTIFY = env.bool("SIMULATOR_ASYNC_NOTIFY", default=True)
+if PAYMENTS_SANDBOX:
+    # The simulators resend unacknowledged notifications on their gateway's schedule.
+    CELERY_BEAT_SCHEDULE["simulator-notifications"] = {
+        "task": "payments.tasks.simulator_notifications_task",
+        "schedule": 15.0,
+    }
