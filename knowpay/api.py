@@ -1,7 +1,5 @@
 """Shared API plumbing: every error leaves the API as {"detail": ..., "code": ...}."""
 
-from django.core.exceptions import PermissionDenied
-from django.http import Http404
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -26,8 +24,6 @@ class ServiceError(Exception):
 def exception_handler(exc, context):
     if isinstance(exc, ServiceError):
         return Response({"detail": exc.message, "code": exc.code}, status=exc.status)
-    if isinstance(exc, Http404 | PermissionDenied):
-        return drf_exception_handler(exc, context)
     response = drf_exception_handler(exc, context)
     if response is not None and isinstance(response.data, dict) and "detail" in response.data:
         response.data.setdefault("code", getattr(response.data["detail"], "code", "error"))
