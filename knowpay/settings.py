@@ -197,8 +197,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Celery: eager (no broker) unless CELERY_BROKER_URL is set --------------------------------
 
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not CELERY_BROKER_URL)
+_broker_url = env.str("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not _broker_url)
+# With no broker, tasks run in-process; the in-memory transport keeps Celery from looking for one.
+CELERY_BROKER_URL = _broker_url or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
@@ -233,6 +235,9 @@ REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=7)
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
 SETTLEMENT_HOLD_DAYS = env.int("SETTLEMENT_HOLD_DAYS", default=7)
 PAYOUT_MIN_FEN = env.int("PAYOUT_MIN_FEN", default=10000)
+# The channel whose gateway transfers approved creator payouts to their Alipay accounts: the local
+# sandbox in sandbox mode, Alipay otherwise (it must be in PAYMENTS_CHANNELS and support transfers).
+PAYOUT_TRANSFER_CHANNEL = env.str("PAYOUT_TRANSFER_CHANNEL", default="sandbox" if PAYMENTS_SANDBOX else "alipay")
 # Seconds a single HTTP call to a gateway may take before it counts as unavailable.
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
 # A notification body larger than this is stored truncated and refused.

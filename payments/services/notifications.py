@@ -11,6 +11,7 @@ import logging
 import traceback
 from dataclasses import dataclass
 
+from django.db import transaction
 from django.utils import timezone
 
 from payments.gateways import gateway_get
@@ -72,15 +73,18 @@ def notification_process(*, notification: GatewayNotification) -> NotificationRe
         )
         return _record(notification, GatewayNotification.Outcome.REJECTED, f"{exc.code}: {exc}", ack=False)
 
-    is_payment = isinstance(event, PaymentEvent)
     fields = {"event_type": event.raw_status[:30], "out_trade_no": event.out_trade_no[:64]}
     try:
-        if is_payment:
-            result = payment_event_apply(channel=notification.channel, event=event)
-            fields["payment"] = result.payment
-        else:
-            result = refund_event_apply(channel=notification.channel, event=event)
-            fields["refund"] = result.refund
+        # The outcome commits with the state change it describes (and one commit fewer per notification).
+        with transaction.atomic():
+            if isinstance(event, PaymentEvent):
+                result = payment_event_apply(channel=notification.channel, event=event)
+                fields["payment"] = result.payment
+            else:
+                result = refund_event_apply(channel=notification.channel, event=event)
+                fields["refund"] = result.refund
+            outcome = _OUTCOMES.get(result.outcome, GatewayNotification.Outcome.PROCESSED)
+            return _record(notification, outcome, result.outcome.value, ack=True, **fields)
     except EventMismatch as exc:
         logger.warning("verified notification does not match our records", extra={"notification": notification.pk})
         return _record(notification, GatewayNotification.Outcome.REJECTED, f"{exc.code}: {exc}", ack=False, **fields)
@@ -89,8 +93,6 @@ def notification_process(*, notification: GatewayNotification) -> NotificationRe
         logger.exception("notification processing failed", extra={"notification": notification.pk})
         detail = traceback.format_exc(limit=5)
         return _record(notification, GatewayNotification.Outcome.FAILED, detail, ack=False, **fields)
-    outcome = _OUTCOMES.get(result.outcome, GatewayNotification.Outcome.PROCESSED)
-    return _record(notification, outcome, result.outcome.value, ack=True, **fields)
 
 
 def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack: bool, **fields) -> NotificationResult:
