@@ -227,9 +227,10 @@ CELERY_BEAT_SCHEDULE = {
 PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=DEBUG)
 # Every gateway module there is; PAYMENTS_CHANNELS chooses which are offered (order = display order).
 PAYMENT_GATEWAYS = {
+    "wechat": "payments.gateways.wechat.WechatGateway",
     "sandbox": "payments.gateways.sandbox.SandboxGateway",
 }
-PAYMENTS_CHANNELS = env.list("PAYMENTS_CHANNELS", default=["sandbox"] if PAYMENTS_SANDBOX else [])
+PAYMENTS_CHANNELS = env.list("PAYMENTS_CHANNELS", default=["wechat", "sandbox"] if PAYMENTS_SANDBOX else ["wechat"])
 ORDER_TIMEOUT_MINUTES = env.int("ORDER_TIMEOUT_MINUTES", default=30)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=7)
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
