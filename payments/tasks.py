@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 
 from payments.gateways.base import GatewayError, GatewayRejected
-from payments.services import orders, outbox, refunds, sync
+from payments.services import orders, outbox, payouts, refunds, settlement, sync
 from payments.simulators import common as simulators
 
 logger = logging.getLogger(__name__)
@@ -71,3 +71,21 @@ def refunds_sync_task() -> int:
 @shared_task
 def simulator_notifications_task() -> int:
     return simulators.notifications_deliver_due()
+
+
+@shared_task
+def earnings_settle_due_task() -> int:
+    return settlement.earnings_settle_due()
+
+
+@shared_task(bind=True, max_retries=8)
+def payout_send_task(self, payout_id: int) -> None:
+    try:
+        payouts.payout_send(payout_id=payout_id)
+    except GatewayError as exc:
+        _retry_later(self, exc)
+
+
+@shared_task
+def payouts_send_stuck_task() -> int:
+    return payouts.payouts_send_stuck()

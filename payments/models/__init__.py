@@ -1,14 +1,22 @@
 """Payments data. Models hold data and invariants (as database constraints); logic lives in services."""
 
+from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
+from payments.models.payouts import Payout, PayoutAllocation
 from payments.models.simulator import SimulatedNotification, SimulatedRefund, SimulatedTrade, SimulatedTransfer
 
 __all__ = [
+    "AppendOnlyError",
     "GatewayNotification",
+    "LedgerAccount",
+    "LedgerEntry",
+    "LedgerLine",
     "Order",
     "OutboxMessage",
     "Payment",
+    "Payout",
+    "PayoutAllocation",
     "Refund",
     "SimulatedNotification",
     "SimulatedRefund",

@@ -1,5 +1,17 @@
 """Payments reads for pages, the API and admin, written once; one module per area."""
 
+from payments.selectors.earnings import (
+    earnings_by_course,
+    earnings_daily,
+    earnings_pending_parts,
+    earnings_summary,
+    payout_get_for_creator,
+    payout_list_for_creator,
+    sale_list_for_creator,
+    sale_payment_ids_due_for_settlement,
+    sale_unpaid_settled_list,
+)
+from payments.selectors.ledger import ledger_account_list_with_balances, ledger_violations
 from payments.selectors.orders import (
     course_get_for_purchase,
     order_get_for_learner,
@@ -10,8 +22,19 @@ from payments.selectors.orders import (
 
 __all__ = [
     "course_get_for_purchase",
+    "earnings_by_course",
+    "earnings_daily",
+    "earnings_pending_parts",
+    "earnings_summary",
+    "ledger_account_list_with_balances",
+    "ledger_violations",
     "order_get_for_learner",
     "order_list_for_learner",
     "payment_get_open_for_order",
+    "payout_get_for_creator",
+    "payout_list_for_creator",
     "refund_in_flight_for_order",
+    "sale_list_for_creator",
+    "sale_payment_ids_due_for_settlement",
+    "sale_unpaid_settled_list",
 ]

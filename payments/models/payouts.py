@@ -1,0 +1,112 @@
+"""Creator payouts: a withdrawal of available earnings, reserved at once, decided by staff, then paid."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from payments.models.ledger import AppendOnlyModel, LedgerEntry
+
+
+class Payout(models.Model):
+    """Money a creator asked to withdraw. `payout_no` is the number the gateway sees (out_biz_no).
+
+    requested (reserved) → sending (approved, transfer on its way) → paid, or failed (released);
+    requested → paid (staff paid it by bank transfer) or rejected (released).
+    """
+
+    class Status(models.TextChoices):
+        REQUESTED = "requested", "Requested, awaiting review"
+        SENDING = "sending", "Approved, being transferred"
+        PAID = "paid", "Paid"
+        REJECTED = "rejected", "Rejected"
+        FAILED = "failed", "Transfer failed"
+
+    class Method(models.TextChoices):
+        GATEWAY_TRANSFER = "gateway_transfer", "Transfer to the creator's Alipay account"
+        BANK_TRANSFER = "bank_transfer", "Bank transfer made by staff"
+
+    # Their money is reserved (in transit): counted neither as available nor as paid.
+    IN_TRANSIT = (Status.REQUESTED, Status.SENDING)
+    # They keep the sales allocated to them; rejected and failed payouts gave theirs back.
+    HOLDS_SALES = (Status.REQUESTED, Status.SENDING, Status.PAID)
+
+    payout_no = models.CharField(max_length=32, unique=True)
+    creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
+    amount_fen = models.PositiveBigIntegerField()
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    method = models.CharField(max_length=20, choices=Method.choices, blank=True)
+    channel = models.CharField(max_length=20, blank=True)
+    # Where the transfer went, as it was when staff approved it.
+    payee_account = models.CharField(max_length=100, blank=True)
+    payee_name = models.CharField(max_length=60, blank=True)
+    transfer_no = models.CharField(max_length=64, blank=True)
+    bank_reference = models.CharField(max_length=100, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=300, blank=True)
+    failure_reason = models.CharField(max_length=300, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "updated_at"], name="payout_status_updated_idx"),
+            models.Index(fields=["creator", "created_at"], name="payout_creator_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payout_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(status__in=["requested", "sending", "paid", "rejected", "failed"]),
+                name="payout_status_valid",
+            ),
+            models.CheckConstraint(
+                condition=Q(method__in=["", "gateway_transfer", "bank_transfer"]), name="payout_method_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="requested") | Q(decided_by__isnull=False, decided_at__isnull=False),
+                name="payout_decided_has_who_and_when",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | (Q(paid_at__isnull=False) & ~Q(method="")),
+                name="payout_paid_has_time_and_method",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status__in=["sending", "failed"]) | Q(method="gateway_transfer"),
+                name="payout_sending_is_a_transfer",
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="gateway_transfer") | (~Q(channel="") & ~Q(payee_account="")),
+                name="payout_transfer_has_channel_and_payee",
+            ),
+            models.CheckConstraint(
+                condition=~Q(method="bank_transfer") | ~Q(bank_reference=""), name="payout_bank_has_reference"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.payout_no
+
+
+class PayoutAllocation(AppendOnlyModel):
+    """The part of one settled sale a payout pays out: settled sales are allocated oldest first
+    when the payout is requested. A rejected or failed payout's allocations no longer count."""
+
+    payout = models.ForeignKey(Payout, on_delete=models.PROTECT, related_name="allocations")
+    sale = models.ForeignKey(LedgerEntry, on_delete=models.PROTECT, related_name="payout_allocations")
+    amount_fen = models.PositiveBigIntegerField()
+
+    class Meta:
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payout_allocation_amount_positive"),
+            models.UniqueConstraint(fields=["payout", "sale"], name="payout_allocation_unique_sale"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payout_id} ← sale entry {self.sale_id}: {self.amount_fen} fen"

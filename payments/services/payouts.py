@@ -1,0 +1,236 @@
+"""Creator payouts: requested by the creator (reserved at once), decided by staff, then paid.
+
+A request reserves the amount (available → in transit) under the lock of the creator's accounts,
+so concurrent requests can never reserve more than is available. Staff then approve it (a transfer
+through the gateway of settings.PAYOUT_TRANSFER_CHANNEL to the creator's Alipay account), mark it
+paid by a bank transfer they made, or reject it. A rejected or failed payout is released.
+
+The transfer call happens outside any transaction: the payout is committed as "sending" first. The
+gateway treats a repeated transfer with the same out_biz_no (our payout number) as the same
+transfer, so sending again after a lost answer cannot pay twice; a payout left sending is sent
+again by a task until the gateway answers.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from accounts.models import CreatorProfile, User
+from knowpay.api import ServiceError
+from knowpay.money import format_cny
+from payments.gateways import UnknownChannel, gateway_get
+from payments.gateways.base import GatewayError, GatewayRejected, TransferRequest
+from payments.models import Payout, PayoutAllocation
+from payments.money import fifo_allocate
+from payments.selectors.earnings import sale_unpaid_settled_list
+from payments.services import ledger
+
+logger = logging.getLogger(__name__)
+
+
+class PayoutError(ServiceError):
+    pass
+
+
+def payout_request(*, creator: User, requested_by: User, amount_fen: int) -> Payout:
+    """A creator withdraws part or all of what is available; the amount is reserved at once.
+
+    Raises:
+        PayoutError: not their own earnings, not a creator, a bad amount, below the minimum, or
+            more than is available now.
+    """
+    if requested_by.pk != creator.pk:
+        raise PayoutError("You can only withdraw your own earnings.", code="not_owner")
+    if not CreatorProfile.objects.filter(user=creator).exists():
+        raise PayoutError("Only creators have earnings to withdraw.", code="not_creator")
+    if not isinstance(amount_fen, int) or isinstance(amount_fen, bool) or amount_fen <= 0:
+        raise PayoutError("The payout amount must be a positive number of fen.", code="bad_amount")
+    if amount_fen < settings.PAYOUT_MIN_FEN:
+        raise PayoutError(f"The minimum payout is {format_cny(settings.PAYOUT_MIN_FEN)}.", code="below_minimum")
+    with transaction.atomic():
+        # The payout row goes in before the accounts are locked: inserting it waits for anyone
+        # holding the creator's user row, which must never happen while we hold their accounts.
+        payout = _payout_create(creator=creator, amount_fen=amount_fen)
+        accounts = ledger.ledger_creator_accounts_lock(creator_id=creator.pk)
+        available = accounts.available.balance_fen
+        if amount_fen > available:
+            raise PayoutError(
+                f"You can withdraw at most {format_cny(max(available, 0))} now.", code="exceeds_available"
+            )
+        taken = fifo_allocate(amount_fen=amount_fen, sources=sale_unpaid_settled_list(creator_id=creator.pk))
+        PayoutAllocation.objects.bulk_create(
+            [PayoutAllocation(payout=payout, sale_id=sale_id, amount_fen=fen) for sale_id, fen in taken]
+        )
+        ledger.ledger_payout_reserve_post(payout=payout)
+    return payout
+
+
+def _payout_create(*, creator: User, amount_fen: int) -> Payout:
+    for _ in range(3):
+        payout_no = f"PO{timezone.localtime():%Y%m%d%H%M%S}{secrets.randbelow(10**6):06d}"
+        try:
+            with transaction.atomic():
+                return Payout.objects.create(payout_no=payout_no, creator=creator, amount_fen=amount_fen)
+        except IntegrityError:
+            continue
+    raise PayoutError("Could not create the payout; please try again.", code="conflict")
+
+
+def _lock_requested(payout: Payout) -> Payout:
+    payout = Payout.objects.select_for_update(no_key=True).get(pk=payout.pk)
+    if payout.status != Payout.Status.REQUESTED:
+        raise PayoutError(f"This payout is already {payout.get_status_display().lower()}.", code="decided")
+    return payout
+
+
+def _decide(payout: Payout, *, staff: User, note: str) -> None:
+    payout.decided_by = staff
+    payout.decided_at = timezone.now()
+    payout.decision_note = note[:300]
+
+
+def payout_approve(*, payout: Payout, staff: User, note: str = "") -> Payout:
+    """Staff approve a requested payout: it is transferred to the creator's Alipay account.
+
+    Raises: PayoutError if it is already decided, the creator has no payout account, or transfers
+    are not available.
+    """
+    channel = settings.PAYOUT_TRANSFER_CHANNEL
+    with transaction.atomic():
+        payout = _lock_requested(payout)
+        profile = CreatorProfile.objects.filter(user_id=payout.creator_id).first()
+        if profile is None or not profile.payout_alipay_account or not profile.payout_alipay_name:
+            raise PayoutError(
+                "The creator has no Alipay account and name for payouts; pay by bank transfer instead.",
+                code="no_payout_account",
+            )
+        try:
+            supported = gateway_get(channel).supports_transfer
+        except UnknownChannel:
+            supported = False
+        if not supported:
+            raise PayoutError(
+                f"Transfers are not available: the {channel!r} channel is not enabled or cannot transfer.",
+                code="transfer_unavailable",
+            )
+        payout.status = Payout.Status.SENDING
+        payout.method = Payout.Method.GATEWAY_TRANSFER
+        payout.channel = channel
+        payout.payee_account = profile.payout_alipay_account
+        payout.payee_name = profile.payout_alipay_name
+        _decide(payout, staff=staff, note=note)
+        payout.save()
+        _send_after_commit(payout)
+    return payout
+
+
+def payout_mark_paid_by_bank(*, payout: Payout, staff: User, reference: str, note: str = "") -> Payout:
+    """Staff paid a requested payout themselves by bank transfer; `reference` identifies that transfer.
+
+    Raises: PayoutError without a reference, or if the payout is already decided.
+    """
+    reference = reference.strip()
+    if not reference:
+        raise PayoutError("Enter the reference of the bank transfer.", code="no_reference")
+    with transaction.atomic():
+        payout = _lock_requested(payout)
+        payout.status = Payout.Status.PAID
+        payout.method = Payout.Method.BANK_TRANSFER
+        payout.bank_reference = reference[:100]
+        payout.paid_at = timezone.now()
+        _decide(payout, staff=staff, note=note)
+        payout.save()
+        ledger.ledger_payout_paid_post(payout=payout)
+    return payout
+
+
+def payout_reject(*, payout: Payout, staff: User, note: str) -> Payout:
+    """Staff reject a requested payout; the amount is available again. Raises PayoutError if decided."""
+    with transaction.atomic():
+        payout = _lock_requested(payout)
+        payout.status = Payout.Status.REJECTED
+        _decide(payout, staff=staff, note=note)
+        payout.save()
+        ledger.ledger_payout_release_post(payout=payout)
+    return payout
+
+
+def _send_after_commit(payout: Payout) -> None:
+    from payments.tasks import payout_send_task  # tasks import services; the reverse only here
+
+    transaction.on_commit(lambda: payout_send_task.delay(payout.pk))
+
+
+def payout_send(*, payout_id: int) -> Payout:
+    """Transfer a sending payout through its gateway and apply the answer.
+
+    A verifiable refusal fails the payout and releases its amount; an unconfirmed transfer stays
+    sending. Raises: GatewayError when the gateway could not be reached (the caller retries).
+    """
+    payout = Payout.objects.get(pk=payout_id)
+    if payout.status != Payout.Status.SENDING:
+        return payout
+    request = TransferRequest(
+        out_biz_no=payout.payout_no,
+        amount_fen=payout.amount_fen,
+        payee_account=payout.payee_account,
+        payee_name=payout.payee_name,
+        remark=f"KnowPay earnings {payout.payout_no}",
+    )
+    try:
+        result = gateway_get(payout.channel).transfer(request)
+    except GatewayRejected as exc:
+        logger.warning("payout refused by gateway", extra={"payout_no": payout.payout_no, "code": exc.code})
+        return _payout_fail(payout_id=payout.pk, reason=f"{exc.code}: {exc}")
+    except GatewayError:
+        logger.warning("payout not confirmed; will retry", extra={"payout_no": payout.payout_no}, exc_info=True)
+        raise
+    if not result.succeeded:
+        logger.info("payout accepted but not done yet", extra={"payout_no": payout.payout_no})
+        return payout
+    return _payout_transfer_succeed(payout_id=payout.pk, transfer_no=result.transfer_no)
+
+
+@transaction.atomic
+def _payout_transfer_succeed(*, payout_id: int, transfer_no: str) -> Payout:
+    payout = Payout.objects.select_for_update(no_key=True).get(pk=payout_id)
+    if payout.status != Payout.Status.SENDING:
+        return payout
+    payout.status = Payout.Status.PAID
+    payout.transfer_no = transfer_no[:64]
+    payout.paid_at = timezone.now()
+    payout.save(update_fields=["status", "transfer_no", "paid_at", "updated_at"])
+    ledger.ledger_payout_paid_post(payout=payout)
+    return payout
+
+
+@transaction.atomic
+def _payout_fail(*, payout_id: int, reason: str) -> Payout:
+    payout = Payout.objects.select_for_update(no_key=True).get(pk=payout_id)
+    if payout.status != Payout.Status.SENDING:
+        return payout
+    payout.status = Payout.Status.FAILED
+    payout.failure_reason = reason[:300]
+    payout.save(update_fields=["status", "failure_reason", "updated_at"])
+    ledger.ledger_payout_release_post(payout=payout)
+    return payout
+
+
+def payouts_send_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
+    """Send again the payouts still sending (a lost answer, a gateway outage). Returns how many finished."""
+    stuck = Payout.objects.filter(status=Payout.Status.SENDING, updated_at__lte=timezone.now() - older_than)
+    finished = 0
+    for payout_id in list(stuck.values_list("pk", flat=True)[:200]):
+        try:
+            payout = payout_send(payout_id=payout_id)
+        except (GatewayError, UnknownChannel):
+            logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
+            continue
+        finished += payout.status != Payout.Status.SENDING
+    return finished
