@@ -1,0 +1,195 @@
+"""The local Alipay's pages for people: the PC cashier of page pay, the phone's view of a scanned
+QR code, and the bill file behind its short-lived download URL.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from django.db import transaction
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import render
+from django.utils import timezone
+from django.views.decorators.http import require_GET, require_POST
+
+from knowpay.money import fen_to_yuan
+from payments.models import SimulatedTrade
+from payments.simulators.alipay.bill import bill_archive, bill_day
+from payments.simulators.alipay.protocol import (
+    APP_ID,
+    GATEWAY,
+    SELLER_ID,
+    Refusal,
+    beijing,
+    biz_content,
+    check_system_parameters,
+    order_fields,
+)
+from payments.simulators.alipay.signing import signed_message
+from payments.simulators.alipay.trades import (
+    check_reopened,
+    close_if_expired,
+    locked_trade,
+    mark_opened,
+    new_trade_no,
+    trade_pay,
+)
+from payments.simulators.common import sandbox_only
+
+
+def _error_page(request, refusal: Refusal):
+    context = {"code": refusal.code, "sub_code": refusal.sub_code, "message": refusal.sub_msg}
+    return render(request, "simulators/alipay/error.html", context, status=400)
+
+
+def _result_page(request, trade: SimulatedTrade, message: str):
+    return render(request, "simulators/alipay/result.html", {"trade": trade, "message": message})
+
+
+def cashier_open(request, params: dict[str, str]):
+    """gateway.do?method=alipay.trade.page.pay…: the buyer arrives at Alipay's PC cashier."""
+    try:
+        check_system_parameters(params)
+        biz = biz_content(params)
+        out_trade_no, fen, subject, expires_at = order_fields(biz)
+        if biz.get("product_code") != "FAST_INSTANT_TRADE_PAY":
+            raise Refusal("ACQ.INVALID_PARAMETER", "参数无效: product_code")
+    except Refusal as refusal:
+        return _error_page(request, refusal)
+    with transaction.atomic():
+        trade = locked_trade(out_trade_no=out_trade_no)
+        try:
+            if trade is None:
+                trade = SimulatedTrade.objects.create(
+                    gateway=GATEWAY,
+                    merchant_id=APP_ID,
+                    out_trade_no=out_trade_no,
+                    trade_no=new_trade_no(),
+                    amount_fen=fen,
+                    subject=subject,
+                    notify_url=params.get("notify_url", ""),
+                    return_url=params.get("return_url", ""),
+                    expires_at=expires_at,
+                    extra={"product_code": "FAST_INSTANT_TRADE_PAY"},
+                )
+            else:
+                check_reopened(trade, fen)
+        except Refusal as refusal:
+            error = refusal
+        else:
+            error = None
+            # Logging in at the cashier is what creates the trade at Alipay.
+            mark_opened(trade)
+    if error is not None:
+        return _error_page(request, error)
+    return render(request, "simulators/alipay/cashier.html", {"trade": trade, "seller_id": SELLER_ID})
+
+
+def _paid_now(trade_lookup) -> tuple[SimulatedTrade, Refusal | None]:
+    with transaction.atomic():
+        trade = trade_lookup()
+        if trade is None:
+            raise Http404("No such trade.")
+        try:
+            check_reopened(trade, trade.amount_fen)
+        except Refusal as refusal:
+            return trade, refusal
+        trade_pay(trade)
+    return trade, None
+
+
+def _return_url(trade: SimulatedTrade) -> str:
+    """The merchant's return_url with Alipay's signed synchronous-return parameters."""
+    params = signed_message(
+        {
+            "app_id": APP_ID,
+            "auth_app_id": APP_ID,
+            "charset": "utf-8",
+            "method": "alipay.trade.page.pay.return",
+            "out_trade_no": trade.out_trade_no,
+            "seller_id": SELLER_ID,
+            "timestamp": beijing(timezone.now()),
+            "total_amount": fen_to_yuan(trade.amount_fen),
+            "trade_no": trade.trade_no,
+            "version": "1.0",
+        }
+    )
+    separator = "&" if "?" in trade.return_url else "?"
+    return f"{trade.return_url}{separator}{urlencode(params)}"
+
+
+@sandbox_only
+@require_POST
+def cashier_pay(request, trade_no: str):
+    trade, refusal = _paid_now(lambda: locked_trade(trade_no=trade_no))
+    if refusal is not None:
+        return _error_page(request, refusal)
+    if trade.return_url:
+        return HttpResponseRedirect(_return_url(trade))
+    return _result_page(request, trade, "支付成功 · Payment successful")
+
+
+@sandbox_only
+@require_POST
+def cashier_cancel(request, trade_no: str):
+    # Leaving the cashier: the trade stays open, unpaid, until it expires or is closed.
+    trade = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=APP_ID, trade_no=trade_no).first()
+    if trade is None:
+        raise Http404("No such trade.")
+    if trade.return_url:
+        return HttpResponseRedirect(trade.return_url)
+    return _result_page(request, trade, "已取消 · Payment cancelled")
+
+
+def _scanned_trade(token: str) -> SimulatedTrade | None:
+    trade = (
+        SimulatedTrade.objects.select_for_update()
+        .filter(gateway=GATEWAY, merchant_id=APP_ID, extra__qr_token=token)
+        .first()
+    )
+    if trade is not None:
+        close_if_expired(trade)
+    return trade
+
+
+@sandbox_only
+@require_GET
+def scan(request, token: str):
+    """What the buyer's Alipay app shows after scanning the QR code: the scan creates the trade."""
+    with transaction.atomic():
+        trade = _scanned_trade(token)
+        if trade is None:
+            raise Http404("No such QR code.")
+        if trade.status == SimulatedTrade.Status.WAITING:
+            mark_opened(trade)
+    return render(request, "simulators/alipay/scan.html", {"trade": trade, "seller_id": SELLER_ID})
+
+
+@sandbox_only
+@require_POST
+def scan_pay(request, token: str):
+    trade, refusal = _paid_now(lambda: _scanned_trade(token))
+    if refusal is not None:
+        return _error_page(request, refusal)
+    return _result_page(request, trade, "支付成功 · Payment successful")
+
+
+@sandbox_only
+@require_POST
+def scan_cancel(request, token: str):
+    trade = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=APP_ID, extra__qr_token=token).first()
+    if trade is None:
+        raise Http404("No such QR code.")
+    return _result_page(request, trade, "已取消 · Payment cancelled")
+
+
+@sandbox_only
+@require_GET
+def bill_download(request):
+    day = bill_day(request.GET.get("token", ""))
+    if day is None:
+        return HttpResponse("下载链接已失效 · This download link has expired.", status=404, content_type="text/plain")
+    name, data = bill_archive(day)
+    response = HttpResponse(data, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
