@@ -227,10 +227,13 @@ CELERY_BEAT_SCHEDULE = {
 PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=DEBUG)
 # Every gateway module there is; PAYMENTS_CHANNELS chooses which are offered (order = display order).
 PAYMENT_GATEWAYS = {
+    "alipay": "payments.gateways.alipay.AlipayGateway",
     "wechat": "payments.gateways.wechat.WechatGateway",
     "sandbox": "payments.gateways.sandbox.SandboxGateway",
 }
-PAYMENTS_CHANNELS = env.list("PAYMENTS_CHANNELS", default=["wechat", "sandbox"] if PAYMENTS_SANDBOX else ["wechat"])
+PAYMENTS_CHANNELS = env.list(
+    "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
+)
 ORDER_TIMEOUT_MINUTES = env.int("ORDER_TIMEOUT_MINUTES", default=30)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=7)
 PLATFORM_FEE_BPS = env.int("PLATFORM_FEE_BPS", default=1000)
