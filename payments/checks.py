@@ -1,4 +1,4 @@
-"""System checks: refuse to run against real gateways with the committed TEST-ONLY key material."""
+"""System checks: refuse TEST-ONLY key material against real gateways, and settings that cannot work."""
 
 from pathlib import Path
 
@@ -53,3 +53,16 @@ def check_no_test_only_keys(app_configs=None, **kwargs):
             )
         )
     return errors
+
+
+@register("payments")
+def check_wechat_sign_type(app_configs=None, **kwargs):
+    if settings.WECHAT_SIGN_TYPE in ("MD5", "HMAC-SHA256"):
+        return []
+    return [
+        Error(
+            f"WECHAT_SIGN_TYPE is {settings.WECHAT_SIGN_TYPE!r}.",
+            hint="Use MD5 or HMAC-SHA256, as configured in the WeChat Pay merchant console.",
+            id="payments.E003",
+        )
+    ]

@@ -28,8 +28,11 @@ def _retry_later(task, exc: Exception) -> None:
 def payment_close_task(self, payment_id: int) -> None:
     try:
         sync.payment_close(payment_id=payment_id)
-    except GatewayRejected:
-        # e.g. WeChat refuses closing in the first 5 minutes; the periodic sync handles it later.
+    except GatewayRejected as exc:
+        # WeChat refuses to close an order in its first five minutes: try again once they have passed.
+        # Even if that fails the trade cannot be paid after the expiry we gave the gateway.
+        if not self.request.is_eager and self.request.retries < 2:
+            raise self.retry(exc=exc, countdown=330) from exc
         logger.info("close refused by gateway", extra={"payment": payment_id}, exc_info=True)
     except GatewayError as exc:
         _retry_later(self, exc)

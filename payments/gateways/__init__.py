@@ -40,6 +40,14 @@ def gateway_list() -> list[Gateway]:
     return [gateway_get(channel) for channel in settings.PAYMENTS_CHANNELS]
 
 
+def channel_display_name(channel: str) -> str:
+    """How people see a channel ("WeChat Pay"), even one no longer offered."""
+    try:
+        return _gateway_class(channel).display_name
+    except UnknownChannel:
+        return channel
+
+
 def gateway_classes_all() -> list[type[Gateway]]:
     """Every known gateway class, enabled or not (their simulators are mounted in sandbox mode)."""
     return [_gateway_class(channel) for channel in settings.PAYMENT_GATEWAYS]

@@ -64,11 +64,12 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
     payment = Payment.objects.filter(out_trade_no=event.out_trade_no, channel=channel).first()
     if payment is None:
         raise EventMismatch(f"unknown out_trade_no {event.out_trade_no!r} for {channel}", code="unknown_trade")
-    if event.amount_fen != payment.amount_fen:
-        raise EventMismatch(
-            f"amount {event.amount_fen} fen differs from our {payment.amount_fen} fen", code="amount_mismatch"
-        )
     if event.status == TradeStatus.PAID:
+        # Only a payment moves money; gateways may omit the amount of unpaid or closed trades.
+        if event.amount_fen != payment.amount_fen:
+            raise EventMismatch(
+                f"amount {event.amount_fen} fen differs from our {payment.amount_fen} fen", code="amount_mismatch"
+            )
         return _payment_succeed(payment_id=payment.pk, order_id=payment.order_id, event=event)
     if event.status == TradeStatus.CLOSED:
         return payment_closed_mark(payment_id=payment.pk)

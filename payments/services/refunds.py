@@ -238,6 +238,9 @@ def refund_event_apply(*, channel: str, event: RefundEvent) -> RefundApplyResult
         return _refund_succeed(refund_id=refund.pk, gateway_refund_no=event.gateway_refund_no)
     if event.status == RefundStatus.FAILED:
         return _refund_fail(refund_id=refund.pk, reason=f"gateway reported {event.raw_status or 'failure'}")
+    if event.gateway_refund_no and not refund.gateway_refund_no:
+        Refund.objects.filter(pk=refund.pk, gateway_refund_no="").update(gateway_refund_no=event.gateway_refund_no)
+        refund.gateway_refund_no = event.gateway_refund_no
     return RefundApplyResult(ApplyOutcome.NO_CHANGE, refund)
 
 

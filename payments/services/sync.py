@@ -13,7 +13,7 @@ from django.utils import timezone
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, TradeAlreadyPaid, TradeNotFound
 from payments.models import Order, Payment
-from payments.services.events import ApplyResult, payment_closed_mark, payment_event_apply
+from payments.services.events import ApplyResult, EventMismatch, payment_closed_mark, payment_event_apply
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def payments_sync_open(*, now: dt.datetime | None = None, older_than: dt.timedel
     for payment in open_attempts.order_by("created_at")[:500]:
         try:
             result = payment_sync(payment=payment)
-        except GatewayError:
+        except (GatewayError, EventMismatch):
             logger.warning("sync query failed", extra={"out_trade_no": payment.out_trade_no}, exc_info=True)
             continue
         changed += bool(result and result.changed)

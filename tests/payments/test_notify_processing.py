@@ -146,3 +146,11 @@ def test_gateway_paid_time_is_kept(payment, post_notify):
     post_notify(sandbox_notification_body(payment, paid_at=paid_at.isoformat()))
 
     assert Order.objects.get(pk=payment.order_id).paid_at == paid_at
+
+
+def test_closed_notification_without_the_amount_still_closes_the_attempt(payment, post_notify):
+    response = post_notify(sandbox_notification_body(payment, trade_status="CLOSED", amount_fen="0"))
+
+    assert response.content == b"SUCCESS"
+    payment.refresh_from_db()
+    assert payment.status == Payment.Status.CLOSED

@@ -170,3 +170,21 @@ def test_success_for_a_refund_never_sent_is_refused(paid_order, learner):
         succeed(refund)
 
     assert Refund.objects.get(pk=refund.pk).status == Refund.Status.REQUESTED
+
+
+def test_processing_refund_keeps_the_gateways_refund_id(paid_order, staff):
+    refund = refund_issue(order=paid_order, staff=staff, amount_fen=290, reason="partial")
+
+    refund_event_apply(
+        channel="sandbox",
+        event=RefundEvent(
+            out_trade_no=refund.payment.out_trade_no,
+            out_refund_no=refund.refund_no,
+            status=RefundStatus.PROCESSING,
+            refund_fen=290,
+            gateway_refund_no="50300000012026112200000001",
+        ),
+    )
+
+    refund.refresh_from_db()
+    assert (refund.status, refund.gateway_refund_no) == (Refund.Status.PROCESSING, "50300000012026112200000001")

@@ -1,0 +1,74 @@
+"""System checks that keep test keys and impossible settings away from real money."""
+
+from pathlib import Path
+
+import pytest
+
+from payments.checks import check_no_test_only_keys, check_wechat_sign_type
+
+KEYS = Path(__file__).resolve().parents[2] / "payments" / "simulators" / "keys"
+
+
+@pytest.fixture
+def live(settings):
+    settings.PAYMENTS_SANDBOX = False
+    settings.PAYMENTS_CHANNELS = ["alipay", "wechat"]
+    settings.ALIPAY_APP_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nreal\n-----END PRIVATE KEY-----"
+    settings.ALIPAY_PUBLIC_KEY = "MIIBIjANreal"
+    settings.WECHAT_API_KEY = "a-real-32-character-merchant-key"
+    settings.WECHAT_MCH_CERT = "/secrets/apiclient_cert.pem"
+    settings.WECHAT_MCH_KEY = "/secrets/apiclient_key.pem"
+    return settings
+
+
+def error_ids(errors):
+    return [(e.id, e.msg.split(" ")[0]) for e in errors]
+
+
+def test_real_keys_pass(live):
+    assert check_no_test_only_keys() == []
+
+
+def test_committed_test_key_path_is_refused_outside_sandbox(live):
+    live.ALIPAY_APP_PRIVATE_KEY = str(KEYS / "TEST_ONLY_alipay_app_private.pem")
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_APP_PRIVATE_KEY")]
+
+
+def test_committed_test_key_under_another_name_is_refused(live, tmp_path):
+    copy = tmp_path / "alipay_app.pem"
+    copy.write_text((KEYS / "TEST_ONLY_alipay_app_private.pem").read_text())
+    live.ALIPAY_APP_PRIVATE_KEY = str(copy)
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_APP_PRIVATE_KEY")]
+
+
+def test_committed_test_key_pasted_as_text_is_refused(live):
+    live.ALIPAY_PUBLIC_KEY = (KEYS / "TEST_ONLY_alipay_platform_public.pem").read_text()
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_PUBLIC_KEY")]
+
+
+def test_test_keys_of_a_channel_not_offered_are_ignored(live):
+    live.PAYMENTS_CHANNELS = ["wechat"]
+    live.ALIPAY_APP_PRIVATE_KEY = str(KEYS / "TEST_ONLY_alipay_app_private.pem")
+
+    assert check_no_test_only_keys() == []
+
+
+def test_sandbox_channel_outside_sandbox_mode_is_refused(live):
+    live.PAYMENTS_CHANNELS = ["alipay", "wechat", "sandbox"]
+
+    assert [e.id for e in check_no_test_only_keys()] == ["payments.E002"]
+
+
+def test_test_keys_are_fine_in_sandbox_mode(settings):
+    settings.PAYMENTS_SANDBOX = True
+
+    assert check_no_test_only_keys() == []
+
+
+def test_unknown_wechat_sign_type_is_refused(settings):
+    settings.WECHAT_SIGN_TYPE = "SHA1"
+
+    assert [e.id for e in check_wechat_sign_type()] == ["payments.E003"]
