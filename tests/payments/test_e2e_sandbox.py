@@ -174,3 +174,17 @@ def test_closing_an_attempt_that_was_paid_applies_the_payment(browser, course, l
     payment.refresh_from_db()
     assert payment.status == Payment.Status.SUCCEEDED
     assert Order.objects.get(pk=payment.order_id).status == Order.Status.PAID
+
+
+def test_switching_channel_opens_a_new_attempt_and_closes_the_old_one_at_its_gateway(browser, course, learner):
+    open_cashier(browser, course)
+    order = Order.objects.get(learner=learner)
+
+    qr_page = browser.submit(browser.get(f"/orders/{order.order_no}/"), "/pay/", method="wechat:native")
+
+    assert qr_page.status_code == 200
+    attempts = {p.channel: p for p in Payment.objects.filter(order=order)}
+    assert set(attempts) == {"sandbox", "wechat"}
+    assert attempts["sandbox"].status == Payment.Status.CLOSED
+    assert attempts["wechat"].status == Payment.Status.CREATED
+    assert SimulatedTrade.objects.get(out_trade_no=attempts["sandbox"].out_trade_no).status == "closed"
