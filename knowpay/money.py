@@ -6,7 +6,7 @@ place that converts, exactly and never through float.
 
 import re
 
-_YUAN = re.compile(r"\A(-?)(0|[1-9]\d*)(?:\.(\d{1,2}))?\Z")
+_YUAN = re.compile(r"\A(-?)(0|[1-9][0-9]*)(?:\.([0-9]{1,2}))?\Z")
 
 
 class MoneyFormatError(ValueError):
@@ -32,7 +32,7 @@ def yuan_to_fen(yuan: str) -> int:
     >>> yuan_to_fen("12.90"), yuan_to_fen("12.9"), yuan_to_fen("12"), yuan_to_fen("-0.01")
     (1290, 1290, 1200, -1)
 
-    "0.001", "1e2", " 1", "1,000.00", "01.00", "" and "NaN" raise MoneyFormatError.
+    "0.001", "1e2", " 1", "1,000.00", "01.00", "", "NaN" and non-ASCII digits raise MoneyFormatError.
     """
     if not isinstance(yuan, str):
         raise MoneyFormatError(f"a yuan amount must be a string, not {type(yuan).__name__}")
