@@ -1,7 +1,6 @@
 from django.urls import path
-from django.views.generic import TemplateView
 
-from payments import notify, views
+from payments import earnings_views, notify, views
 
 app_name = "payments"
 
@@ -18,5 +17,9 @@ urlpatterns = [
     path("orders/<str:order_no>/refund/", views.order_refund, name="order_refund"),
     path("payments/notify/<str:channel>/", notify.notify, name="notify"),
     path("payments/notify/<str:channel>/refund/", notify.notify_refund, name="notify_refund"),
-    path("earnings/", TemplateView.as_view(template_name="base.html"), name="earnings"),
+    path("earnings/", earnings_views.earnings, name="earnings"),
+    path("earnings/sales.csv", earnings_views.sales_csv, name="earnings_sales_csv"),
+    path("earnings/payouts.csv", earnings_views.payouts_csv, name="earnings_payouts_csv"),
+    path("earnings/payouts/", earnings_views.payout_request_view, name="earnings_payout_request"),
+    path("earnings/payouts/<str:payout_no>/", earnings_views.payout_detail, name="earnings_payout"),
 ]
