@@ -4,4 +4,5 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("payments.api.orders")),
+    path("", include("payments.api.earnings")),
 ]
