@@ -1,7 +1,7 @@
 """Every way an Alipay call can fail becomes one of our typed errors, through the real SDK over HTTP.
 
 A stub server plays Alipay with canned replies (signed with the test platform key, or not), so
-each failure is exact and no database is needed.
+each failure is exact; only the last tests, about what the core then does, use the database.
 """
 
 import logging
@@ -10,6 +10,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.utils import timezone
 
 from payments.gateways import gateway_get
 from payments.gateways.base import (
@@ -19,6 +20,10 @@ from payments.gateways.base import (
     TradeAlreadyPaid,
     TradeNotFound,
 )
+from payments.models import Order, Payment, Refund
+from payments.services.refunds import refund_send
+from payments.services.sync import order_sync, payment_close
+from tests.factories import PaymentFactory, RefundFactory
 from tests.payments.alipay.helpers import payment_request, signed_reply, stranger_key
 
 QUERY = "alipay.trade.query"
@@ -230,3 +235,69 @@ def test_precreate_of_a_paid_trade_is_trade_already_paid(gateway, stub):
 
     with pytest.raises(TradeAlreadyPaid):
         gateway.start_payment(payment_request(OUT_TRADE_NO, "qr"))
+
+
+# --- What the core does with them: nothing wrong --------------------------------------------
+
+
+@pytest.fixture
+def open_attempt(db):
+    return PaymentFactory(channel="alipay", out_trade_no=OUT_TRADE_NO, amount_fen=1290, order__amount_fen=1290)
+
+
+@pytest.fixture
+def refund_in_flight(db):
+    payment = PaymentFactory(
+        channel="alipay",
+        out_trade_no=OUT_TRADE_NO,
+        amount_fen=1290,
+        order__amount_fen=1290,
+        order__status=Order.Status.PAID,
+        order__paid_at=timezone.now(),
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at=timezone.now(),
+    )
+    return RefundFactory(payment=payment, amount_fen=290, status=Refund.Status.PROCESSING)
+
+
+def test_forged_paid_reply_to_i_have_paid_changes_nothing(stub, open_attempt):
+    stub.reply(paid_trade(), key=stranger_key())
+
+    with pytest.raises(GatewayResponseInvalid):
+        order_sync(order=open_attempt.order)
+
+    open_attempt.refresh_from_db()
+    assert open_attempt.status == Payment.Status.CREATED
+    assert Order.objects.get(pk=open_attempt.order_id).status == Order.Status.PENDING
+
+
+def test_timeout_while_closing_leaves_the_attempt_open(settings, open_attempt):
+    settings.ALIPAY_SERVER_URL = "http://127.0.0.1:9/gateway.do"
+
+    with pytest.raises(GatewayUnavailable):
+        payment_close(payment_id=open_attempt.pk)
+
+    open_attempt.refresh_from_db()
+    assert open_attempt.status == Payment.Status.CREATED
+
+
+def test_refund_with_an_unverifiable_reply_stays_processing(stub, refund_in_flight):
+    stub.reply(
+        {"code": "10000", "msg": "Success", "out_trade_no": OUT_TRADE_NO, "fund_change": "Y"}, key=stranger_key()
+    )
+
+    with pytest.raises(GatewayResponseInvalid):
+        refund_send(refund_id=refund_in_flight.pk)
+
+    refund_in_flight.refresh_from_db()
+    assert refund_in_flight.status == Refund.Status.PROCESSING
+
+
+def test_refund_alipay_refuses_is_failed_with_its_code(stub, refund_in_flight):
+    stub.reply(failure("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"), method="alipay.trade.refund")
+
+    refund_send(refund_id=refund_in_flight.pk)
+
+    refund_in_flight.refresh_from_db()
+    assert refund_in_flight.status == Refund.Status.FAILED
+    assert refund_in_flight.failure_reason.startswith("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL")
