@@ -5,6 +5,9 @@ from pathlib import Path
 from django.conf import settings
 from django.core.checks import Error, register
 
+from payments.gateways import UnknownChannel, gateway_get
+from payments.gateways.base import GatewayError
+
 _SECRET_SETTINGS = {
     "alipay": ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
     "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY"),
@@ -66,3 +69,21 @@ def check_wechat_sign_type(app_configs=None, **kwargs):
             id="payments.E003",
         )
     ]
+
+
+@register("payments")
+def check_gateway_configuration(app_configs=None, **kwargs):
+    """Every offered channel can be built from its settings and finds nothing wrong with them."""
+    errors = []
+    for channel in settings.PAYMENTS_CHANNELS:
+        try:
+            problems = gateway_get(channel).configuration_problems()
+        except UnknownChannel:
+            problems = [f"'{channel}' is in PAYMENTS_CHANNELS but not in PAYMENT_GATEWAYS."]
+        except GatewayError as exc:
+            problems = [str(exc)]
+        errors += [
+            Error(f"{channel}: {problem}", hint="See .env.example for this channel's settings.", id="payments.E004")
+            for problem in problems
+        ]
+    return errors

@@ -306,6 +306,14 @@ class Gateway(ABC):
     def fetch_statement(self, day: dt.date) -> Statement:
         """Download and parse the gateway's bill for `day` (a past day)."""
 
+    def configuration_problems(self) -> list[str]:
+        """What is wrong with this channel's settings, found without calling the gateway.
+
+        Run by the system checks at start-up, so a broken key stops the deploy rather than the
+        first learner's payment.
+        """
+        return []
+
     def transfer(self, request: TransferRequest) -> TransferResult:
         """Pay money out to a person's account at this gateway (creator payouts)."""
         raise GatewayNotSupported(f"{self.channel} does not support transfers", code="NOT_SUPPORTED")

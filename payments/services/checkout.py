@@ -12,7 +12,7 @@ from django.utils import timezone
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
 from payments.gateways import UnknownChannel, gateway_get
-from payments.gateways.base import GatewayError, PaymentRequest, PaymentStart
+from payments.gateways.base import GatewayError, PaymentRequest, PaymentStart, StartKind
 from payments.models import Order, Payment
 from payments.services.numbers import out_trade_no_for
 from payments.services.orders import order_expire, payments_close_at_gateway_later
@@ -32,7 +32,7 @@ def notify_url(channel: str, kind: str = "payment") -> str:
 def payment_start(*, order: Order, channel: str, method: str, client_ip: str) -> tuple[Payment, PaymentStart]:
     """Start (or resume) paying `order` through `channel`/`method`; returns what the browser needs.
 
-    Repeated clicks get the same attempt back. Choosing another channel opens a new attempt and
+    Repeated clicks get the same attempt (and, for a QR code, the same code) back. Choosing another channel opens a new attempt and
     closes the previous ones at their gateways.
 
     Raises:
@@ -68,7 +68,9 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
             )
         payments_close_at_gateway_later(order=order, keep=attempt)
 
-    if attempt.start_data:
+    if attempt.start_data.get("kind") == StartKind.QR:
+        # A QR code costs the gateway a trade creation; redirects and forms are re-signed locally
+        # on every click, so a learner coming back later never gets a stale signed timestamp.
         return attempt, PaymentStart.from_dict(attempt.start_data)
     request = PaymentRequest(
         out_trade_no=attempt.out_trade_no,

@@ -83,5 +83,15 @@ def test_repeated_clicks_reuse_the_same_attempt(order):
     again, again_start = start(order)
 
     assert again.pk == first.pk
-    assert again_start == first_start
+    assert f"out_trade_no={first.out_trade_no}" in again_start.url
     assert Payment.objects.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_repeated_clicks_get_the_same_qr_code(order, gateway_site):
+    first, first_start = start(order, channel="wechat", method="native")
+    again, again_start = start(order, channel="wechat", method="native")
+
+    assert again.pk == first.pk
+    assert first_start.kind == StartKind.QR
+    assert again_start.qr_content == first_start.qr_content

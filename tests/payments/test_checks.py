@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from payments.checks import check_no_test_only_keys, check_wechat_sign_type
+from payments.checks import check_gateway_configuration, check_no_test_only_keys, check_wechat_sign_type
 
 KEYS = Path(__file__).resolve().parents[2] / "payments" / "simulators" / "keys"
 
@@ -72,3 +72,30 @@ def test_unknown_wechat_sign_type_is_refused(settings):
     settings.WECHAT_SIGN_TYPE = "SHA1"
 
     assert [e.id for e in check_wechat_sign_type()] == ["payments.E003"]
+
+
+def test_offered_channels_with_missing_settings_are_reported(settings):
+    settings.PAYMENTS_CHANNELS = ["alipay", "wechat"]
+    settings.ALIPAY_APP_ID = ""
+    settings.WECHAT_API_KEY = "too-short"
+
+    messages = [e.msg for e in check_gateway_configuration()]
+
+    assert "alipay: ALIPAY_APP_ID is not set." in messages
+    assert any(m.startswith("wechat: WECHAT_API_KEY must be the 32-character key") for m in messages)
+
+
+def test_unloadable_alipay_key_is_reported(settings):
+    settings.ALIPAY_APP_PRIVATE_KEY = "-----BEGIN PRIVATE KEY-----\nnot a key\n-----END PRIVATE KEY-----"
+
+    assert any(e.msg.startswith("alipay: ") for e in check_gateway_configuration())
+
+
+def test_channel_without_a_gateway_is_reported(settings):
+    settings.PAYMENTS_CHANNELS = ["paypal"]
+
+    assert [e.id for e in check_gateway_configuration()] == ["payments.E004"]
+
+
+def test_sandbox_defaults_configure_every_channel():
+    assert check_gateway_configuration() == []

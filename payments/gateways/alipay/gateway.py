@@ -140,6 +140,18 @@ class AlipayGateway(Gateway):
         self._app_private_key_setting = settings.ALIPAY_APP_PRIVATE_KEY
         self._alipay_public_key_setting = settings.ALIPAY_PUBLIC_KEY
 
+    def configuration_problems(self) -> list[str]:
+        problems = [] if self.app_id else ["ALIPAY_APP_ID is not set."]
+        for load, setting in (
+            (load_app_private_key, self._app_private_key_setting),
+            (load_alipay_public_key, self._alipay_public_key_setting),
+        ):
+            try:
+                load(setting)
+            except GatewayConfigurationError as exc:
+                problems.append(str(exc))
+        return problems
+
     @cached_property
     def _alipay_public_key(self):
         return load_alipay_public_key(self._alipay_public_key_setting)
@@ -199,6 +211,11 @@ class AlipayGateway(Gateway):
         if code == UNAVAILABLE_CODE or sub_code in RETRY_SUB_CODES:
             logger.warning("alipay is unavailable", extra=log)
             raise GatewayUnavailable(detail, code=sub_code or code)
+        if sub_code.startswith("isv."):
+            # Our app id, key or permissions are wrong: not the payer's fault, and a retry after
+            # the configuration is fixed must still go through (a refund must not end as failed).
+            logger.error("alipay refused our configuration", extra=log)
+            raise GatewayConfigurationError(detail, code=sub_code)
         logger.info("alipay refused", extra=log)
         if sub_code == "ACQ.TRADE_NOT_EXIST":
             raise TradeNotFound(detail, code=sub_code)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import os
 import threading
 from collections.abc import Callable, Iterator
 
@@ -144,6 +145,26 @@ class WechatGateway(Gateway):
         self.sandbox = settings.PAYMENTS_SANDBOX
         # One client per thread: wechatpy keeps a requests.Session, which is not thread-safe.
         self._clients = threading.local()
+
+    def configuration_problems(self) -> list[str]:
+        problems = [
+            f"{name} is not set."
+            for name, value in (
+                ("WECHAT_APP_ID", self.app_id),
+                ("WECHAT_MCH_ID", self.mch_id),
+                ("WECHAT_API_KEY", self.api_key),
+            )
+            if not value
+        ]
+        if self.api_key and len(self.api_key) != 32:
+            problems.append("WECHAT_API_KEY must be the 32-character key set in the merchant console.")
+        # Refunds need the merchant certificate (mutual TLS).
+        problems += [
+            f"{name} is not a readable file: {path!r}."
+            for name, path in (("WECHAT_MCH_CERT", self.mch_cert), ("WECHAT_MCH_KEY", self.mch_key))
+            if not (path and os.path.isfile(path))
+        ]
+        return problems
 
     # --- Talking to WeChat ----------------------------------------------------------------------
 

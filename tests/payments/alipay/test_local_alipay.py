@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from payments.gateways import gateway_get
 from payments.gateways.base import (
+    GatewayConfigurationError,
     GatewayRejected,
     RefundNotFound,
     RefundRequest,
@@ -337,7 +338,7 @@ def test_transfer_below_ten_fen_is_refused(live_alipay):
 def test_request_signed_with_another_app_key_is_refused(live_alipay, settings):
     settings.ALIPAY_APP_PRIVATE_KEY = stranger_pem()
 
-    with pytest.raises(GatewayRejected) as refused:
+    with pytest.raises(GatewayConfigurationError) as refused:
         gateway_get("alipay").query_payment(new_out_trade_no())
 
     assert refused.value.code == "isv.invalid-signature"
@@ -346,7 +347,7 @@ def test_request_signed_with_another_app_key_is_refused(live_alipay, settings):
 def test_request_from_an_unknown_app_is_refused(live_alipay, settings):
     settings.ALIPAY_APP_ID = "2021999999999999"
 
-    with pytest.raises(GatewayRejected) as refused:
+    with pytest.raises(GatewayConfigurationError) as refused:
         gateway_get("alipay").query_payment(new_out_trade_no())
 
     assert refused.value.code == "isv.invalid-app-id"

@@ -14,6 +14,7 @@ from django.utils import timezone
 
 from payments.gateways import gateway_get
 from payments.gateways.base import (
+    GatewayConfigurationError,
     GatewayRejected,
     GatewayResponseInvalid,
     GatewayUnavailable,
@@ -221,10 +222,19 @@ def test_service_errors_are_unavailable(gateway, stub, code, sub_code):
     assert error.value.code == sub_code
 
 
-def test_public_error_is_rejected_with_its_sub_code(gateway, stub):
-    stub.reply(failure("isv.invalid-signature", "40002"))
+def test_business_error_is_rejected_with_its_sub_code(gateway, stub):
+    stub.reply(failure("ACQ.REFUND_AMT_NOT_EQUAL_TOTAL", "40004"))
 
     with pytest.raises(GatewayRejected) as error:
+        gateway.query_payment(OUT_TRADE_NO)
+
+    assert error.value.code == "ACQ.REFUND_AMT_NOT_EQUAL_TOTAL"
+
+
+def test_error_about_our_own_configuration_is_a_configuration_error(gateway, stub):
+    stub.reply(failure("isv.invalid-signature", "40002"))
+
+    with pytest.raises(GatewayConfigurationError) as error:
         gateway.query_payment(OUT_TRADE_NO)
 
     assert error.value.code == "isv.invalid-signature"
