@@ -85,6 +85,9 @@ def earnings_settle_due_task() -> int:
 def payout_send_task(self, payout_id: int) -> None:
     try:
         payouts.payout_send(payout_id=payout_id)
+    except payouts.PayoutError:
+        # Its channel cannot transfer any more: it stays sending until configured; the sweep retries.
+        logger.error("payout cannot be transferred", extra={"payout": payout_id}, exc_info=True)
     except GatewayError as exc:
         _retry_later(self, exc)
 

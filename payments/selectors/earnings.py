@@ -214,6 +214,14 @@ def sale_payment_ids_due_for_settlement(*, now: dt.datetime) -> list[int]:
     )
 
 
+def sale_held_fen(*, payment_id: int) -> int:
+    """What is still on hold of a sale's creator share: its share less refunds and settlement."""
+    held = LedgerLine.objects.filter(entry__payment_id=payment_id, account__kind=Kind.CREATOR_PENDING).aggregate(
+        total=Coalesce(Sum("amount_fen"), 0)
+    )
+    return -held["total"]
+
+
 def sale_unpaid_settled_list(*, creator_id: int) -> list[tuple[int, int]]:
     """(sale entry id, fen) of settled sales not yet allocated to payouts, oldest settled first.
 

@@ -282,14 +282,6 @@ def _is_settled(payment_id: int) -> bool:
     return LedgerEntry.objects.filter(kind=Entry.SETTLEMENT, payment_id=payment_id).exists()
 
 
-def ledger_sale_held_fen(*, payment_id: int) -> int:
-    """What is still on hold of this sale's creator share (its sale less refunds and settlement)."""
-    held = LedgerLine.objects.filter(entry__payment_id=payment_id, account__kind=Kind.CREATOR_PENDING).aggregate(
-        total=Coalesce(Sum("amount_fen"), 0)
-    )
-    return -held["total"]
-
-
 @transaction.atomic
 def ledger_settlement_post(*, sale: LedgerEntry, payment: Payment, amount_fen: int) -> LedgerEntry:
     """The hold of a sale ended: what is left of its creator share becomes available."""

@@ -25,7 +25,7 @@ from accounts.models import CreatorProfile, User
 from knowpay.api import ServiceError
 from knowpay.money import format_cny
 from payments.gateways import UnknownChannel, gateway_get
-from payments.gateways.base import GatewayError, GatewayRejected, TransferRequest
+from payments.gateways.base import Gateway, GatewayError, GatewayRejected, TransferRequest
 from payments.models import Payout, PayoutAllocation
 from payments.money import fifo_allocate
 from payments.selectors.earnings import sale_unpaid_settled_list
@@ -110,15 +110,7 @@ def payout_approve(*, payout: Payout, staff: User, note: str = "") -> Payout:
                 "The creator has no Alipay account and name for payouts; pay by bank transfer instead.",
                 code="no_payout_account",
             )
-        try:
-            supported = gateway_get(channel).supports_transfer
-        except UnknownChannel:
-            supported = False
-        if not supported:
-            raise PayoutError(
-                f"Transfers are not available: the {channel!r} channel is not enabled or cannot transfer.",
-                code="transfer_unavailable",
-            )
+        _transfer_gateway(channel)
         payout.status = Payout.Status.SENDING
         payout.method = Payout.Method.GATEWAY_TRANSFER
         payout.channel = channel
@@ -128,6 +120,19 @@ def payout_approve(*, payout: Payout, staff: User, note: str = "") -> Payout:
         payout.save()
         _send_after_commit(payout)
     return payout
+
+
+def _transfer_gateway(channel: str) -> Gateway:
+    try:
+        gateway = gateway_get(channel)
+    except UnknownChannel:
+        gateway = None
+    if gateway is None or not gateway.supports_transfer:
+        raise PayoutError(
+            f"Transfers are not available: the {channel!r} channel is not enabled or cannot transfer.",
+            code="transfer_unavailable",
+        )
+    return gateway
 
 
 def payout_mark_paid_by_bank(*, payout: Payout, staff: User, reference: str, note: str = "") -> Payout:
@@ -171,7 +176,8 @@ def payout_send(*, payout_id: int) -> Payout:
     """Transfer a sending payout through its gateway and apply the answer.
 
     A verifiable refusal fails the payout and releases its amount; an unconfirmed transfer stays
-    sending. Raises: GatewayError when the gateway could not be reached (the caller retries).
+    sending. Raises: GatewayError when the gateway could not be reached (the caller retries), or
+    PayoutError when its channel can no longer transfer (it stays sending until that is fixed).
     """
     payout = Payout.objects.get(pk=payout_id)
     if payout.status != Payout.Status.SENDING:
@@ -184,7 +190,7 @@ def payout_send(*, payout_id: int) -> Payout:
         remark=f"KnowPay earnings {payout.payout_no}",
     )
     try:
-        result = gateway_get(payout.channel).transfer(request)
+        result = _transfer_gateway(payout.channel).transfer(request)
     except GatewayRejected as exc:
         logger.warning("payout refused by gateway", extra={"payout_no": payout.payout_no, "code": exc.code})
         return _payout_fail(payout_id=payout.pk, reason=f"{exc.code}: {exc}")
@@ -229,7 +235,7 @@ def payouts_send_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) ->
     for payout_id in list(stuck.values_list("pk", flat=True)[:200]):
         try:
             payout = payout_send(payout_id=payout_id)
-        except (GatewayError, UnknownChannel):
+        except (GatewayError, PayoutError):
             logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
             continue
         finished += payout.status != Payout.Status.SENDING

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.models import LedgerEntry, Payment
-from payments.selectors.earnings import sale_payment_ids_due_for_settlement
+from payments.selectors.earnings import sale_held_fen, sale_payment_ids_due_for_settlement
 from payments.services import ledger
 
 
@@ -32,7 +32,7 @@ def earning_settle(*, payment_id: int, now: dt.datetime | None = None) -> bool:
         ledger.ledger_creator_accounts_lock(creator_id=sale.creator_id)
         if LedgerEntry.objects.filter(kind=LedgerEntry.Kind.SETTLEMENT, payment=payment).exists():
             return False
-        held_fen = ledger.ledger_sale_held_fen(payment_id=payment.pk)
+        held_fen = sale_held_fen(payment_id=payment.pk)
         if held_fen <= 0:
             return False
         ledger.ledger_settlement_post(sale=sale, payment=payment, amount_fen=held_fen)

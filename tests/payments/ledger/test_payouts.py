@@ -240,6 +240,22 @@ def test_a_transfer_without_an_answer_stays_sending_and_is_sent_again(
     assert ledger_violations() == []
 
 
+def test_a_payout_whose_channel_stops_transferring_stays_sending_and_reserved(
+    sales, creator, staff, transfer_gateway, settings, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks() as send:
+        payout = payout_approve(payout=request(creator, 15000), staff=staff)
+    settings.PAYMENTS_CHANNELS = ["sandbox"]
+
+    send[0]()
+    assert payouts_send_stuck(older_than=dt.timedelta(0)) == 0
+
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.SENDING
+    assert (balance(creator, AVAILABLE), balance(creator, IN_TRANSIT)) == (3000, 15000)
+    assert TransferGateway.requests == []
+
+
 def test_a_transfer_accepted_but_not_done_stays_sending(
     sales, creator, staff, transfer_gateway, django_capture_on_commit_callbacks
 ):
