@@ -5,6 +5,8 @@ Amounts are integer fen. Everything is the caller's own: another creator's payou
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from django.conf import settings
 from django.urls import path
 from drf_spectacular.utils import extend_schema
@@ -91,7 +93,7 @@ class EarningsSummaryApi(APIView):
     def get(self, request: Request) -> Response:
         """The caller's balances, what is on hold and until when, and lifetime totals."""
         summary = selectors.earnings_summary(creator=request.user)
-        data = {**summary.__dict__, "kept_fen": summary.kept_fen, "payout_min_fen": settings.PAYOUT_MIN_FEN}
+        data = {**asdict(summary), "kept_fen": summary.kept_fen, "payout_min_fen": settings.PAYOUT_MIN_FEN}
         return Response(EarningsSummaryOutputSerializer(data).data)
 
 
