@@ -79,7 +79,7 @@ def _fen(value: str) -> int:
 class SandboxGateway(Gateway):
     channel = "sandbox"
     display_name = "Sandbox Pay"
-    methods = (PaymentMethod("page", "Sandbox cashier (test money)"),)
+    methods = (PaymentMethod("page", "Sandbox Pay · test cashier, no real money"),)
     simulator_urls = "payments.simulators.sandbox"
 
     def __init__(self) -> None:

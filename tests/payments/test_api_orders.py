@@ -101,7 +101,7 @@ def test_channels_lists_what_checkout_offers(api):
     assert {
         "channel": "sandbox",
         "name": "Sandbox Pay",
-        "methods": [{"code": "page", "label": "Sandbox cashier (test money)"}],
+        "methods": [{"code": "page", "label": "Sandbox Pay · test cashier, no real money"}],
     } in channels
 
 
