@@ -13,7 +13,7 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if "postgres" in item.keywords and not on_postgres:
             item.add_marker(
-                pytest.mark.skip(reason="needs PostgreSQL: SQLite has no row locks (set DATABASE_URL=postgres://...)")
+                pytest.mark.skip(reason="needs PostgreSQL (row locks, triggers): set DATABASE_URL=postgres://...")
             )
         if "broker" in item.keywords and not (has_broker and on_postgres):
             item.add_marker(

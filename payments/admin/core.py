@@ -43,7 +43,9 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 def _money(field: str, label: str):
-    def show(obj):
+    """A list column showing an amount in fen as yuan; assigned on a ModelAdmin, so it is a method."""
+
+    def show(modeladmin, obj):
         return format_cny(getattr(obj, field))
 
     show.short_description = label

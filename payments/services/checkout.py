@@ -32,8 +32,8 @@ def notify_url(channel: str, kind: str = "payment") -> str:
 def payment_start(*, order: Order, channel: str, method: str, client_ip: str) -> tuple[Payment, PaymentStart]:
     """Start (or resume) paying `order` through `channel`/`method`; returns what the browser needs.
 
-    Repeated clicks get the same attempt (and, for a QR code, the same code) back. Choosing another channel opens a new attempt and
-    closes the previous ones at their gateways.
+    Repeated clicks get the same attempt (and, for a QR code, the same code) back. Choosing another
+    channel opens a new attempt and closes the previous ones at their gateways.
 
     Raises:
         CheckoutError: unknown channel or method; the order is not pending or has expired.
@@ -50,7 +50,7 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
         raise CheckoutError("This order has expired. Please buy the course again.", code="order_expired")
 
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("course").get(pk=order.pk)
+        order = Order.objects.select_for_update(no_key=True, of=("self",)).select_related("course").get(pk=order.pk)
         if order.status != Order.Status.PENDING:
             raise CheckoutError(
                 f"This order is {order.get_status_display().lower()}; it cannot be paid.", code="order_not_pending"

@@ -78,8 +78,10 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
 
 @transaction.atomic
 def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> ApplyResult:
-    order = Order.objects.select_for_update().select_related("course", "learner").get(pk=order_id)
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    order = (
+        Order.objects.select_for_update(no_key=True, of=("self",)).select_related("course", "learner").get(pk=order_id)
+    )
+    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
     if payment.status == Payment.Status.SUCCEEDED:
         return ApplyResult(ApplyOutcome.ALREADY_APPLIED, payment)
 
@@ -148,8 +150,8 @@ def _duplicate_payment_handle(*, order: Order, payment: Payment) -> None:
 def payment_closed_mark(*, payment_id: int) -> ApplyResult:
     """Record that an unpaid attempt is closed at its gateway (it said so, or we closed it)."""
     order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
-    Order.objects.select_for_update().filter(pk=order_id).first()
-    payment = Payment.objects.select_for_update().get(pk=payment_id)
+    Order.objects.select_for_update(no_key=True).filter(pk=order_id).first()
+    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
     if payment.status != Payment.Status.CREATED:
         # A paid trade reported closed later (e.g. after a full refund) changes nothing here.
         return ApplyResult(ApplyOutcome.NO_CHANGE, payment)

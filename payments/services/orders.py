@@ -37,7 +37,7 @@ def order_create(*, learner: User, course: Course) -> Order:
         raise OrderError("You already have this course.", code="already_enrolled")
     for _ in range(3):
         with transaction.atomic():
-            existing = Order.objects.select_for_update().filter(
+            existing = Order.objects.select_for_update(no_key=True).filter(
                 learner=learner, course=course, status=Order.Status.PENDING
             )
             order = existing.first()
@@ -67,7 +67,7 @@ def order_create(*, learner: User, course: Course) -> Order:
 def order_cancel(*, order: Order) -> Order:
     """The learner gives up on a pending order. Raises OrderError if it is not pending."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().get(pk=order.pk)
+        order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
         if order.status != Order.Status.PENDING:
             raise OrderError(f"This order is {order.get_status_display().lower()} and cannot be cancelled.")
         _order_close_locked(order, reason=Order.CloseReason.CANCELLED)
@@ -78,7 +78,7 @@ def order_expire(*, order_id: int, now: dt.datetime | None = None) -> bool:
     """Close one pending order whose time is up. Returns True if it was closed now."""
     now = now or timezone.now()
     with transaction.atomic():
-        order = Order.objects.select_for_update().filter(pk=order_id, status=Order.Status.PENDING).first()
+        order = Order.objects.select_for_update(no_key=True).filter(pk=order_id, status=Order.Status.PENDING).first()
         if order is None or order.expires_at > now:
             return False
         _order_close_locked(order, reason=Order.CloseReason.EXPIRED)

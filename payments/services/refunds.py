@@ -96,9 +96,9 @@ def refund_issue(*, order: Order, staff: User, amount_fen: int, reason: str) -> 
 def refund_approve(*, refund: Refund, staff: User, note: str = "") -> Refund:
     """Staff approve a requested refund; it is sent to the gateway. Raises RefundError if already decided."""
     with transaction.atomic():
-        Order.objects.select_for_update().filter(pk=refund.order_id).first()
-        payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-        refund = Refund.objects.select_for_update().get(pk=refund.pk)
+        Order.objects.select_for_update(no_key=True).filter(pk=refund.order_id).first()
+        payment = Payment.objects.select_for_update(no_key=True).get(pk=refund.payment_id)
+        refund = Refund.objects.select_for_update(no_key=True).get(pk=refund.pk)
         if refund.status != Refund.Status.REQUESTED:
             raise RefundError(f"This refund is already {refund.get_status_display().lower()}.", code="decided")
         if refund.amount_fen > payment.refundable_fen:
@@ -115,7 +115,11 @@ def refund_approve(*, refund: Refund, staff: User, note: str = "") -> Refund:
 def refund_reject(*, refund: Refund, staff: User, note: str) -> Refund:
     """Staff reject a requested refund. Raises RefundError if already decided."""
     with transaction.atomic():
-        refund = Refund.objects.select_for_update().select_related("order__learner", "order__course").get(pk=refund.pk)
+        refund = (
+            Refund.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("order__learner", "order__course")
+            .get(pk=refund.pk)
+        )
         if refund.status != Refund.Status.REQUESTED:
             raise RefundError(f"This refund is already {refund.get_status_display().lower()}.", code="decided")
         refund.status = Refund.Status.REJECTED
@@ -148,10 +152,12 @@ def refund_create_for_duplicate(*, payment: Payment) -> Refund:
 
 
 def _lock_order_and_primary_payment(order: Order) -> tuple[Order, Payment]:
-    order = Order.objects.select_for_update().get(pk=order.pk)
+    order = Order.objects.select_for_update(no_key=True).get(pk=order.pk)
     if order.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
         raise RefundError("Only paid orders can be refunded.", code="not_paid")
-    payment = Payment.objects.select_for_update().get(order=order, status=Payment.Status.SUCCEEDED, is_duplicate=False)
+    payment = Payment.objects.select_for_update(no_key=True).get(
+        order=order, status=Payment.Status.SUCCEEDED, is_duplicate=False
+    )
     return order, payment
 
 
@@ -247,9 +253,13 @@ def refund_event_apply(*, channel: str, event: RefundEvent) -> RefundApplyResult
 @transaction.atomic
 def _refund_succeed(*, refund_id: int, gateway_refund_no: str) -> RefundApplyResult:
     refund = Refund.objects.get(pk=refund_id)
-    order = Order.objects.select_for_update().select_related("learner", "course").get(pk=refund.order_id)
-    payment = Payment.objects.select_for_update().get(pk=refund.payment_id)
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    order = (
+        Order.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("learner", "course")
+        .get(pk=refund.order_id)
+    )
+    payment = Payment.objects.select_for_update(no_key=True).get(pk=refund.payment_id)
+    refund = Refund.objects.select_for_update(no_key=True).get(pk=refund_id)
     if refund.status == Refund.Status.SUCCEEDED:
         return RefundApplyResult(ApplyOutcome.ALREADY_APPLIED, refund)
     if refund.status not in (Refund.Status.PROCESSING, Refund.Status.FAILED):
@@ -282,7 +292,7 @@ def _refund_succeed(*, refund_id: int, gateway_refund_no: str) -> RefundApplyRes
 
 @transaction.atomic
 def _refund_fail(*, refund_id: int, reason: str) -> RefundApplyResult:
-    refund = Refund.objects.select_for_update().get(pk=refund_id)
+    refund = Refund.objects.select_for_update(no_key=True).get(pk=refund_id)
     if refund.status != Refund.Status.PROCESSING:
         return RefundApplyResult(ApplyOutcome.ALREADY_APPLIED, refund)
     refund.status = Refund.Status.FAILED

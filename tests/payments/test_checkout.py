@@ -79,7 +79,7 @@ def test_start_returns_a_signed_cashier_redirect(order, settings):
 
 
 def test_repeated_clicks_reuse_the_same_attempt(order):
-    first, first_start = start(order)
+    first, _ = start(order)
     again, again_start = start(order)
 
     assert again.pk == first.pk

@@ -1,0 +1,243 @@
+"""Reconciliation: a gateway's daily bill against our records, repairing what we missed.
+
+The bill is not signed, so it never changes state by itself: an entry we have not applied yet is
+confirmed by querying the gateway (signed), through the same apply path as a notification. What
+cannot be repaired is recorded as an item for staff.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.utils import timezone
+
+from payments.gateways import gateway_get, gateway_list
+from payments.gateways.base import GatewayError, StatementEntry, StatementEntryKind
+from payments.models import Payment, Refund
+from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
+from payments.services.events import EventMismatch
+from payments.services.refunds import refund_sync
+from payments.services.sync import payment_sync
+
+logger = logging.getLogger(__name__)
+Kind = ReconciliationItem.Kind
+
+
+@dataclass
+class _Findings:
+    items: list[ReconciliationItem] = field(default_factory=list)
+
+    def add(self, kind: str, entry_kind: str, out_trade_no: str, **fields) -> None:
+        self.items.append(ReconciliationItem(kind=kind, entry_kind=entry_kind, out_trade_no=out_trade_no, **fields))
+
+
+def reconciliation_run(*, channel: str, day: dt.date) -> ReconciliationRun:
+    """Fetch `channel`'s bill for `day`, compare it with our records, repair, and record the differences.
+
+    Raises: GatewayError if the bill could not be fetched (the run is recorded as failed).
+    """
+    run, _ = ReconciliationRun.objects.update_or_create(
+        channel=channel,
+        day=day,
+        defaults={"status": ReconciliationRun.Status.RUNNING, "started_at": timezone.now(), "finished_at": None},
+    )
+    try:
+        statement = gateway_get(channel).fetch_statement(day)
+    except GatewayError as exc:
+        ReconciliationRun.objects.filter(pk=run.pk).update(
+            status=ReconciliationRun.Status.FAILED, finished_at=timezone.now(), detail=f"{exc.code}: {exc}"[:2000]
+        )
+        raise
+
+    findings = _Findings()
+    payments = [e for e in statement.entries if e.kind == StatementEntryKind.PAYMENT]
+    refunds = [e for e in statement.entries if e.kind == StatementEntryKind.REFUND]
+    for entry in payments:
+        _check_payment(channel, entry, findings)
+    for entry in refunds:
+        _check_refund(channel, entry, findings)
+    ours_paid, ours_refunded = _ours_missing_on_bill(channel, day, payments, refunds, findings)
+
+    with transaction.atomic():
+        run.items.all().delete()
+        ReconciliationItem.objects.bulk_create([_with_run(item, run) for item in findings.items])
+        unresolved = any(item.kind != Kind.REPAIRED for item in findings.items)
+        run.status = ReconciliationRun.Status.DISCREPANCIES if unresolved else ReconciliationRun.Status.BALANCED
+        run.finished_at = timezone.now()
+        run.bill_entries = len(statement.entries)
+        run.bill_payments_fen = sum(e.amount_fen for e in payments)
+        run.bill_refunds_fen = sum(e.amount_fen for e in refunds)
+        run.our_payments_fen = ours_paid
+        run.our_refunds_fen = ours_refunded
+        run.detail = ""
+        run.save()
+    if unresolved:
+        logger.warning("reconciliation found discrepancies", extra={"channel": channel, "day": str(day)})
+    return run
+
+
+def _with_run(item: ReconciliationItem, run: ReconciliationRun) -> ReconciliationItem:
+    item.run = run
+    return item
+
+
+def _check_payment(channel: str, entry: StatementEntry, findings: _Findings) -> None:
+    payment = Payment.objects.filter(channel=channel, out_trade_no=entry.out_trade_no).first()
+    kind = StatementEntryKind.PAYMENT
+    if payment is None:
+        findings.add(
+            Kind.MISSING_HERE,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            note="The gateway took money for a trade number we never issued.",
+        )
+        return
+    if payment.amount_fen != entry.amount_fen:
+        findings.add(
+            Kind.AMOUNT_MISMATCH,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            our_amount_fen=payment.amount_fen,
+        )
+        return
+    if payment.status == Payment.Status.SUCCEEDED:
+        return
+    try:
+        payment_sync(payment=payment)
+    except (GatewayError, EventMismatch) as exc:
+        logger.warning("reconciliation could not confirm a payment", extra={"out_trade_no": entry.out_trade_no})
+        findings.add(
+            Kind.MISSING_HERE,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            our_amount_fen=payment.amount_fen,
+            note=f"Query failed: {exc}"[:300],
+        )
+        return
+    payment.refresh_from_db()
+    if payment.status == Payment.Status.SUCCEEDED:
+        findings.add(
+            Kind.REPAIRED,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            our_amount_fen=payment.amount_fen,
+            note="Paid at the gateway; applied from its query.",
+        )
+    else:
+        findings.add(
+            Kind.MISSING_HERE,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            our_amount_fen=payment.amount_fen,
+            note="On the bill, but the gateway's query says unpaid.",
+        )
+
+
+def _check_refund(channel: str, entry: StatementEntry, findings: _Findings) -> None:
+    refund = (
+        Refund.objects.select_related("payment").filter(refund_no=entry.out_refund_no, payment__channel=channel).first()
+    )
+    kind, ids = StatementEntryKind.REFUND, {"out_refund_no": entry.out_refund_no}
+    if refund is None:
+        findings.add(
+            Kind.MISSING_HERE,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            note="The gateway refunded with a refund number we never issued.",
+            **ids,
+        )
+        return
+    if refund.amount_fen != entry.amount_fen:
+        findings.add(
+            Kind.AMOUNT_MISMATCH,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            our_amount_fen=refund.amount_fen,
+            **ids,
+        )
+        return
+    if refund.status == Refund.Status.SUCCEEDED:
+        return
+    try:
+        refund = refund_sync(refund_id=refund.pk)
+    except (GatewayError, EventMismatch) as exc:
+        findings.add(
+            Kind.MISSING_HERE,
+            kind,
+            entry.out_trade_no,
+            bill_amount_fen=entry.amount_fen,
+            our_amount_fen=refund.amount_fen,
+            note=f"Query failed: {exc}"[:300],
+            **ids,
+        )
+        return
+    repaired = refund.status == Refund.Status.SUCCEEDED
+    findings.add(
+        Kind.REPAIRED if repaired else Kind.MISSING_HERE,
+        kind,
+        entry.out_trade_no,
+        bill_amount_fen=entry.amount_fen,
+        our_amount_fen=refund.amount_fen,
+        note="Refunded at the gateway; applied from its query."
+        if repaired
+        else f"On the bill, but our refund is {refund.status}.",
+        **ids,
+    )
+
+
+def _ours_missing_on_bill(
+    channel: str, day: dt.date, payments: list[StatementEntry], refunds: list[StatementEntry], findings: _Findings
+) -> tuple[int, int]:
+    """Our successes of that day that the bill does not list; returns our totals for the day."""
+    on_bill_trades = {e.out_trade_no for e in payments}
+    on_bill_refunds = {e.out_refund_no for e in refunds}
+    ours = Payment.objects.filter(channel=channel, status=Payment.Status.SUCCEEDED, succeeded_at__date=day)
+    ours_paid = 0
+    for out_trade_no, amount in ours.values_list("out_trade_no", "amount_fen"):
+        ours_paid += amount
+        if out_trade_no not in on_bill_trades:
+            findings.add(
+                Kind.MISSING_ON_BILL,
+                StatementEntryKind.PAYMENT,
+                out_trade_no,
+                our_amount_fen=amount,
+                note="We recorded this payment; the gateway's bill does not list it.",
+            )
+    our_refunds = Refund.objects.filter(
+        payment__channel=channel, status=Refund.Status.SUCCEEDED, succeeded_at__date=day
+    ).select_related("payment")
+    ours_refunded = 0
+    for refund in our_refunds:
+        ours_refunded += refund.amount_fen
+        if refund.refund_no not in on_bill_refunds:
+            findings.add(
+                Kind.MISSING_ON_BILL,
+                StatementEntryKind.REFUND,
+                refund.payment.out_trade_no,
+                out_refund_no=refund.refund_no,
+                our_amount_fen=refund.amount_fen,
+                note="We recorded this refund; the gateway's bill does not list it.",
+            )
+    return ours_paid, ours_refunded
+
+
+def reconciliation_run_all(*, day: dt.date | None = None) -> list[ReconciliationRun]:
+    """Reconcile every enabled channel for `day` (default: yesterday, Beijing time)."""
+    day = day or timezone.localdate() - dt.timedelta(days=1)
+    runs = []
+    for gateway in gateway_list():
+        try:
+            runs.append(reconciliation_run(channel=gateway.channel, day=day))
+        except GatewayError:
+            logger.warning("bill not available", extra={"channel": gateway.channel, "day": str(day)}, exc_info=True)
+    return runs
