@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -219,6 +220,10 @@ CELERY_BEAT_SCHEDULE = {
     "sync-open-payments": {"task": "payments.tasks.payments_sync_task", "schedule": 120.0},
     "sync-processing-refunds": {"task": "payments.tasks.refunds_sync_task", "schedule": 300.0},
     "send-due-outbox": {"task": "payments.tasks.outbox_send_due_task", "schedule": 60.0},
+    "settle-earnings": {"task": "payments.tasks.earnings_settle_due_task", "schedule": 3600.0},
+    "send-stuck-payouts": {"task": "payments.tasks.payouts_send_stuck_task", "schedule": 300.0},
+    # Both gateways publish yesterday's bill by 10:00 Beijing time.
+    "reconcile-yesterday": {"task": "payments.tasks.reconcile_yesterday_task", "schedule": crontab(hour=10, minute=30)},
 }
 
 # --- Payments ---------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 
 from payments.gateways.base import GatewayError, GatewayRejected
-from payments.services import orders, outbox, payouts, refunds, settlement, sync
+from payments.services import orders, outbox, payouts, reconciliation, refunds, settlement, sync
 from payments.simulators import common as simulators
 
 logger = logging.getLogger(__name__)
@@ -95,3 +95,10 @@ def payout_send_task(self, payout_id: int) -> None:
 @shared_task
 def payouts_send_stuck_task() -> int:
     return payouts.payouts_send_stuck()
+
+
+@shared_task
+def reconcile_yesterday_task() -> int:
+    """Compare every channel's bill for yesterday with our records; returns how many runs balanced."""
+    runs = reconciliation.reconciliation_run_all()
+    return sum(run.status == "balanced" for run in runs)

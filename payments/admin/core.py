@@ -18,6 +18,8 @@ from payments.models import (
     Order,
     OutboxMessage,
     Payment,
+    ReconciliationItem,
+    ReconciliationRun,
     Refund,
     SimulatedNotification,
     SimulatedRefund,
@@ -25,6 +27,7 @@ from payments.models import (
     SimulatedTransfer,
 )
 from payments.services.notifications import notification_process
+from payments.services.reconciliation import reconciliation_run
 from payments.services.refunds import refund_approve, refund_issue, refund_reject, refund_send
 from payments.services.sync import payment_sync
 
@@ -251,3 +254,32 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
 if settings.PAYMENTS_SANDBOX:
     for model in (SimulatedTrade, SimulatedRefund, SimulatedTransfer, SimulatedNotification):
         admin.site.register(model, ReadOnlyAdmin)
+
+
+class ReconciliationItemInline(admin.TabularInline):
+    model = ReconciliationItem
+    fields = ["kind", "entry_kind", "out_trade_no", "out_refund_no", "bill_amount_fen", "our_amount_fen", "note"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(ReconciliationRun)
+class ReconciliationRunAdmin(ReadOnlyAdmin):
+    list_display = ["day", "channel", "status", "bill_in", "bill_out", "ours_in", "ours_out", "finished_at"]
+    list_filter = ["status", "channel", "day"]
+    inlines = [ReconciliationItemInline]
+    actions = ["run_again"]
+    bill_in = _money("bill_payments_fen", "Bill: paid in")
+    bill_out = _money("bill_refunds_fen", "Bill: refunded")
+    ours_in = _money("our_payments_fen", "Ours: paid in")
+    ours_out = _money("our_refunds_fen", "Ours: refunded")
+
+    @admin.action(description="Run again (fetch the bill, repair, compare)")
+    def run_again(self, request, queryset):
+        _run_each(
+            self, request, queryset, lambda r: reconciliation_run(channel=r.channel, day=r.day), "Reconciled again"
+        )

@@ -4,6 +4,7 @@ from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, 
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
 from payments.models.payouts import Payout, PayoutAllocation
+from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
 from payments.models.simulator import SimulatedNotification, SimulatedRefund, SimulatedTrade, SimulatedTransfer
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "Payment",
     "Payout",
     "PayoutAllocation",
+    "ReconciliationItem",
+    "ReconciliationRun",
     "Refund",
     "SimulatedNotification",
     "SimulatedRefund",

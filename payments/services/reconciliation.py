@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from payments.gateways import gateway_get, gateway_list
 from payments.gateways.base import GatewayError, StatementEntry, StatementEntryKind
-from payments.models import Payment, Refund
-from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
+from payments.models import Payment, ReconciliationItem, ReconciliationRun, Refund
 from payments.services.events import EventMismatch
 from payments.services.refunds import refund_sync
 from payments.services.sync import payment_sync
