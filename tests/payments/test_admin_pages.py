@@ -1,10 +1,16 @@
 """Every admin list and detail page renders for staff, with real money records in it."""
 
+import datetime as dt
+
 import pytest
 from django.contrib import admin
 from django.urls import reverse
+from django.utils import timezone
 
+from payments.models import ReconciliationRun
+from payments.services.payouts import payout_request
 from payments.services.refunds import refund_issue
+from payments.services.settlement import earnings_settle_due
 from tests.factories import UserFactory
 from tests.payments.conftest import sandbox_notification_body
 
@@ -12,11 +18,18 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def history(payment, post_notify, django_capture_on_commit_callbacks):
-    """A paid order with its notification, sale entry, outbox message and a partial refund."""
+def history(payment, post_notify, django_capture_on_commit_callbacks, settings):
+    """A paid order with its notification, sale entry, outbox message, a partial refund, a settled
+    sale paid out, and a reconciliation run with a finding."""
+    settings.PAYOUT_MIN_FEN = 100
     with django_capture_on_commit_callbacks(execute=False):
         post_notify(sandbox_notification_body(payment))
         refund_issue(order=payment.order, staff=UserFactory(is_staff=True), amount_fen=290, reason="partial")
+        earnings_settle_due(now=timezone.now() + dt.timedelta(days=settings.SETTLEMENT_HOLD_DAYS + 1))
+        creator = payment.order.course.creator
+        payout_request(creator=creator, requested_by=creator, amount_fen=500)
+    run = ReconciliationRun.objects.create(channel="sandbox", day=timezone.localdate(), started_at=timezone.now())
+    run.items.create(kind="missing_on_bill", entry_kind="payment", out_trade_no=payment.out_trade_no)
     return payment
 
 
