@@ -76,10 +76,13 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
     return ApplyResult(ApplyOutcome.NO_CHANGE, payment)
 
 
-@transaction.atomic
+# savepoint=False: it raises only on bugs, so it never needs to roll back apart from its caller.
+@transaction.atomic(savepoint=False)
 def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> ApplyResult:
     order = (
-        Order.objects.select_for_update(no_key=True, of=("self",)).select_related("course", "learner").get(pk=order_id)
+        Order.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("course__creator__creator_profile", "learner")
+        .get(pk=order_id)
     )
     payment = Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
     if payment.status == Payment.Status.SUCCEEDED:
@@ -106,6 +109,7 @@ def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> 
     enrollment_grant(
         learner=order.learner, course=order.course, source=Enrollment.Source.PURCHASE, reference=order.order_no
     )
+    payment.order = order  # the ledger reads the course and its creator's fee from it
     ledger.ledger_sale_post(payment=payment)
     payments_close_at_gateway_later(order=order, keep=payment)
     outbox_enqueue(
@@ -146,7 +150,7 @@ def _duplicate_payment_handle(*, order: Order, payment: Payment) -> None:
     logger.warning("duplicate payment; automatic refund started", extra={"out_trade_no": payment.out_trade_no})
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def payment_closed_mark(*, payment_id: int) -> ApplyResult:
     """Record that an unpaid attempt is closed at its gateway (it said so, or we closed it)."""
     order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)

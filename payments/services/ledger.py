@@ -156,12 +156,14 @@ def _percent(bps: int) -> str:
 
 
 # --- Hooks of the payment core: called inside its transaction, with its rows locked -----------------
+# Postings take no savepoint of their own (savepoint=False): they raise only on bugs, and then the
+# caller's whole transaction must roll back anyway.
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ledger_sale_post(*, payment: Payment) -> LedgerEntry:
     """A primary payment succeeded: gross to gateway clearing, fee to the platform, the rest to the creator."""
-    order = Order.objects.select_related("course__creator__creator_profile").get(pk=payment.order_id)
+    order = payment.order
     course = order.course
     fee_bps = _fee_bps(course.creator)
     split = sale_split(gross_fen=payment.amount_fen, fee_bps=fee_bps)
@@ -180,7 +182,7 @@ def ledger_sale_post(*, payment: Payment) -> LedgerEntry:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ledger_duplicate_payment_post(*, payment: Payment) -> LedgerEntry:
     """A duplicate payment arrived: the money is owed back to the payer."""
     return _post(
@@ -226,7 +228,7 @@ def _refunded_before_fen(payment: Payment) -> int:
     return -earlier["total"]
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ledger_refund_post(*, refund: Refund) -> LedgerEntry:
     """A refund succeeded at the gateway: reverse the sale (or the duplicate) proportionally.
 
@@ -282,7 +284,7 @@ def _is_settled(payment_id: int) -> bool:
     return LedgerEntry.objects.filter(kind=Entry.SETTLEMENT, payment_id=payment_id).exists()
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ledger_settlement_post(*, sale: LedgerEntry, payment: Payment, amount_fen: int) -> LedgerEntry:
     """The hold of a sale ended: what is left of its creator share becomes available."""
     accounts = _creator_accounts(sale.creator_id)
@@ -299,7 +301,7 @@ def ledger_settlement_post(*, sale: LedgerEntry, payment: Payment, amount_fen: i
 # --- Payouts -----------------------------------------------------------------------------------------
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ledger_payout_reserve_post(*, payout: Payout) -> LedgerEntry:
     """A creator asked for a payout: the amount leaves what is available until it is paid or released."""
     accounts = _creator_accounts(payout.creator_id)
@@ -313,7 +315,7 @@ def ledger_payout_reserve_post(*, payout: Payout) -> LedgerEntry:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ledger_payout_paid_post(*, payout: Payout) -> LedgerEntry:
     """The money reached the creator: out of our clearing account at the gateway, or our bank."""
     if payout.method == Payout.Method.GATEWAY_TRANSFER:
@@ -330,7 +332,7 @@ def ledger_payout_paid_post(*, payout: Payout) -> LedgerEntry:
     )
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def ledger_payout_release_post(*, payout: Payout) -> LedgerEntry:
     """A payout was rejected or its transfer failed: the reservation is reversed."""
     reserve = LedgerEntry.objects.get(kind=Entry.PAYOUT_RESERVE, payout=payout)

@@ -11,7 +11,7 @@ import logging
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -24,16 +24,16 @@ RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(m
 
 def outbox_enqueue(*, topic: str, key: str, to: str, subject: str, context: dict) -> OutboxMessage | None:
     """Queue one e-mail per business event (`key`); a second call with the same key does nothing."""
-    message, created = OutboxMessage.objects.get_or_create(
-        dedupe_key=key,
-        defaults={
-            "topic": topic,
-            "payload": {"to": to, "subject": subject, "context": context},
-            "next_attempt_at": timezone.now(),
-        },
-    )
-    if not created:
-        return None
+    try:
+        with transaction.atomic():
+            message = OutboxMessage.objects.create(
+                dedupe_key=key,
+                topic=topic,
+                payload={"to": to, "subject": subject, "context": context},
+                next_attempt_at=timezone.now(),
+            )
+    except IntegrityError:
+        return None  # this event's message exists already
     from payments.tasks import outbox_send_task  # tasks import services; the reverse only here
 
     transaction.on_commit(lambda: outbox_send_task.delay(message.pk))

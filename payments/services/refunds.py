@@ -290,7 +290,7 @@ def _refund_succeed(*, refund_id: int, gateway_refund_no: str) -> RefundApplyRes
     return RefundApplyResult(ApplyOutcome.REFUNDED, refund)
 
 
-@transaction.atomic
+@transaction.atomic(savepoint=False)
 def _refund_fail(*, refund_id: int, reason: str) -> RefundApplyResult:
     refund = Refund.objects.select_for_update(no_key=True).get(pk=refund_id)
     if refund.status != Refund.Status.PROCESSING:
