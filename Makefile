@@ -29,6 +29,7 @@ migrate: install
 
 demo: migrate
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_sales
 
 run: demo
 	$(PY) manage.py runserver $(HOST):$(PORT)
