@@ -170,7 +170,11 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "WARNING"}},
+    "loggers": {
+        "django.db.backends": {"level": "WARNING"},
+        # Eager tasks (development) would log every success; workers set their own level.
+        "celery.app.trace": {"level": "WARNING"},
+    },
 }
 
 # --- Django REST framework and the OpenAPI schema ---------------------------------------------

@@ -4,8 +4,8 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from payments.models import LedgerEntry, Order
-from payments.selectors.ledger import ledger_violations
 from payments.selectors.earnings import earnings_summary
+from payments.selectors.ledger import ledger_violations
 
 pytestmark = pytest.mark.django_db
 
