@@ -45,6 +45,22 @@ class ReadOnlyAdmin(admin.ModelAdmin):
         return False
 
 
+class ReadOnlyInline(admin.TabularInline):
+    """Rows shown inside their parent's page, never edited there; `fields` are all read-only."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 def _money(field: str, label: str):
     """A list column showing an amount in fen as yuan; assigned on a ModelAdmin, so it is a method."""
 
@@ -73,26 +89,14 @@ def _run_each(modeladmin, request, queryset, service, done: str) -> None:
         modeladmin.message_user(request, f"{done}: {succeeded}.", messages.SUCCESS)
 
 
-class PaymentInline(admin.TabularInline):
+class PaymentInline(ReadOnlyInline):
     model = Payment
     fields = ["out_trade_no", "channel", "method", "status", "is_duplicate", "amount_fen", "refunded_fen", "created_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
-class RefundInline(admin.TabularInline):
+class RefundInline(ReadOnlyInline):
     model = Refund
     fields = ["refund_no", "kind", "status", "amount_fen", "requested_by", "decided_by", "decided_at"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 class StaffRefundForm(forms.Form):
@@ -256,15 +260,9 @@ if settings.PAYMENTS_SANDBOX:
         admin.site.register(model, ReadOnlyAdmin)
 
 
-class ReconciliationItemInline(admin.TabularInline):
+class ReconciliationItemInline(ReadOnlyInline):
     model = ReconciliationItem
     fields = ["kind", "entry_kind", "out_trade_no", "out_refund_no", "bill_amount_fen", "our_amount_fen", "note"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(ReconciliationRun)

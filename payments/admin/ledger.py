@@ -17,7 +17,7 @@ from django.utils.html import format_html
 
 from knowpay.api import ServiceError
 from knowpay.money import format_cny
-from payments.admin.core import ReadOnlyAdmin, _run_each
+from payments.admin.core import ReadOnlyAdmin, ReadOnlyInline, _run_each
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Payout, PayoutAllocation
 from payments.selectors.ledger import ledger_account_list_with_balances
 from payments.services.payouts import payout_approve, payout_mark_paid_by_bank, payout_reject, payout_send
@@ -33,18 +33,9 @@ class DebitCreditColumns:
         return format_cny(-line.amount_fen) if line.amount_fen < 0 else ""
 
 
-class LedgerLineInline(DebitCreditColumns, admin.TabularInline):
+class LedgerLineInline(DebitCreditColumns, ReadOnlyInline):
     model = LedgerLine
     fields = ["account", "debit", "credit"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(LedgerEntry)
@@ -109,19 +100,10 @@ class PayoutQueueFilter(admin.SimpleListFilter):
         return queryset.filter(status=status[self.value()]) if self.value() else queryset
 
 
-class PayoutAllocationInline(admin.TabularInline):
+class PayoutAllocationInline(ReadOnlyInline):
     model = PayoutAllocation
     verbose_name_plural = "Sales this payout pays (oldest settled first)"
     fields = ["sale", "amount_fen"]
-    readonly_fields = fields
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 class BankPaymentForm(forms.Form):

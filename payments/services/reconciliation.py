@@ -54,10 +54,8 @@ def reconciliation_run(*, channel: str, day: dt.date) -> ReconciliationRun:
     findings = _Findings()
     payments = [e for e in statement.entries if e.kind == StatementEntryKind.PAYMENT]
     refunds = [e for e in statement.entries if e.kind == StatementEntryKind.REFUND]
-    for entry in payments:
-        _check_payment(channel, entry, findings)
-    for entry in refunds:
-        _check_refund(channel, entry, findings)
+    for entry in statement.entries:
+        _check_entry(channel, entry, findings)
     ours_paid, ours_refunded = _ours_missing_on_bill(channel, day, payments, refunds, findings)
 
     with transaction.atomic():
@@ -83,115 +81,40 @@ def _with_run(item: ReconciliationItem, run: ReconciliationRun) -> Reconciliatio
     return item
 
 
-def _check_payment(channel: str, entry: StatementEntry, findings: _Findings) -> None:
-    payment = Payment.objects.filter(channel=channel, out_trade_no=entry.out_trade_no).first()
-    kind = StatementEntryKind.PAYMENT
-    if payment is None:
-        findings.add(
-            Kind.MISSING_HERE,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            note="The gateway took money for a trade number we never issued.",
-        )
-        return
-    if payment.amount_fen != entry.amount_fen:
-        findings.add(
-            Kind.AMOUNT_MISMATCH,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            our_amount_fen=payment.amount_fen,
-        )
-        return
-    if payment.status == Payment.Status.SUCCEEDED:
-        return
-    try:
-        payment_sync(payment=payment)
-    except (GatewayError, EventMismatch) as exc:
-        logger.warning("reconciliation could not confirm a payment", extra={"out_trade_no": entry.out_trade_no})
-        findings.add(
-            Kind.MISSING_HERE,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            our_amount_fen=payment.amount_fen,
-            note=f"Query failed: {exc}"[:300],
-        )
-        return
-    payment.refresh_from_db()
-    if payment.status == Payment.Status.SUCCEEDED:
-        findings.add(
-            Kind.REPAIRED,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            our_amount_fen=payment.amount_fen,
-            note="Paid at the gateway; applied from its query.",
-        )
+def _check_entry(channel: str, entry: StatementEntry, findings: _Findings) -> None:
+    """Find our payment or refund for one bill entry; confirm by a signed query what we have not applied."""
+    ids = {"out_refund_no": entry.out_refund_no} if entry.kind == StatementEntryKind.REFUND else {}
+
+    def add(kind: str, **fields) -> None:
+        findings.add(kind, entry.kind, entry.out_trade_no, bill_amount_fen=entry.amount_fen, **ids, **fields)
+
+    if entry.kind == StatementEntryKind.PAYMENT:
+        ours = Payment.objects.filter(channel=channel, out_trade_no=entry.out_trade_no).first()
     else:
-        findings.add(
-            Kind.MISSING_HERE,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            our_amount_fen=payment.amount_fen,
-            note="On the bill, but the gateway's query says unpaid.",
-        )
-
-
-def _check_refund(channel: str, entry: StatementEntry, findings: _Findings) -> None:
-    refund = (
-        Refund.objects.select_related("payment").filter(refund_no=entry.out_refund_no, payment__channel=channel).first()
-    )
-    kind, ids = StatementEntryKind.REFUND, {"out_refund_no": entry.out_refund_no}
-    if refund is None:
-        findings.add(
-            Kind.MISSING_HERE,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            note="The gateway refunded with a refund number we never issued.",
-            **ids,
-        )
+        ours = Refund.objects.filter(refund_no=entry.out_refund_no, payment__channel=channel).first()
+    if ours is None:
+        add(Kind.MISSING_HERE, note=f"The gateway moved money under a {entry.kind} number we never issued.")
         return
-    if refund.amount_fen != entry.amount_fen:
-        findings.add(
-            Kind.AMOUNT_MISMATCH,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            our_amount_fen=refund.amount_fen,
-            **ids,
-        )
+    if ours.amount_fen != entry.amount_fen:
+        add(Kind.AMOUNT_MISMATCH, our_amount_fen=ours.amount_fen)
         return
-    if refund.status == Refund.Status.SUCCEEDED:
+    # Payments and refunds share the status "succeeded".
+    if ours.status == Payment.Status.SUCCEEDED:
         return
     try:
-        refund = refund_sync(refund_id=refund.pk)
+        if entry.kind == StatementEntryKind.PAYMENT:
+            payment_sync(payment=ours)
+        else:
+            refund_sync(refund_id=ours.pk)
     except (GatewayError, EventMismatch) as exc:
-        findings.add(
-            Kind.MISSING_HERE,
-            kind,
-            entry.out_trade_no,
-            bill_amount_fen=entry.amount_fen,
-            our_amount_fen=refund.amount_fen,
-            note=f"Query failed: {exc}"[:300],
-            **ids,
-        )
+        logger.warning("reconciliation could not confirm an entry", extra={"out_trade_no": entry.out_trade_no})
+        add(Kind.MISSING_HERE, our_amount_fen=ours.amount_fen, note=f"Query failed: {exc}"[:300])
         return
-    repaired = refund.status == Refund.Status.SUCCEEDED
-    findings.add(
-        Kind.REPAIRED if repaired else Kind.MISSING_HERE,
-        kind,
-        entry.out_trade_no,
-        bill_amount_fen=entry.amount_fen,
-        our_amount_fen=refund.amount_fen,
-        note="Refunded at the gateway; applied from its query."
-        if repaired
-        else f"On the bill, but our refund is {refund.status}.",
-        **ids,
-    )
+    ours.refresh_from_db()
+    if ours.status == Payment.Status.SUCCEEDED:
+        add(Kind.REPAIRED, our_amount_fen=ours.amount_fen, note="Done at the gateway; applied from its query.")
+    else:
+        add(Kind.MISSING_HERE, our_amount_fen=ours.amount_fen, note=f"On the bill, but ours is {ours.status}.")
 
 
 def _ours_missing_on_bill(

@@ -1,40 +1,16 @@
 """Real concurrency against PostgreSQL: many threads at once, then assertions on rows."""
 
-import threading
-
 import pytest
-from django.db import connection
 from django.test import Client
 
 from courses.models import Enrollment
 from payments.models import GatewayNotification, Order, OutboxMessage, Payment
 from payments.services.checkout import payment_start
 from payments.services.orders import order_create
+from tests.concurrency import run_at_once
 from tests.payments.conftest import NOTIFY_URL, sandbox_notification_body
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_at_once(count: int, work) -> list:
-    """Run `work(i)` in `count` threads released together; each thread closes its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # the test asserts on what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_fifty_identical_notifications_at_once_pay_exactly_once(payment):

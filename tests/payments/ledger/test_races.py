@@ -1,9 +1,6 @@
 """Real concurrency against PostgreSQL: threads released together, then assertions on balances and rows."""
 
-import threading
-
 import pytest
-from django.db import connection
 
 from payments.gateways.base import RefundEvent, RefundStatus
 from payments.models import LedgerAccount, LedgerEntry, Order, Payment, Payout
@@ -11,6 +8,7 @@ from payments.selectors.ledger import ledger_violations
 from payments.services.payouts import PayoutError, payout_request
 from payments.services.refunds import RefundError, refund_event_apply, refund_issue
 from payments.services.settlement import earnings_settle_due
+from tests.concurrency import run_at_once
 from tests.factories import CourseFactory, CreatorFactory, PaymentFactory
 from tests.payments.ledger.helpers import balance, pay, refund_succeed, sell
 
@@ -23,28 +21,6 @@ Kind = LedgerAccount.Kind
 def _gateway_unreachable(settings):
     # Refunds are sent to the gateway after commit; here the tests answer for the gateway instead.
     settings.SANDBOX_SERVER_URL = "http://127.0.0.1:9/sandbox/sandbox/"
-
-
-def run_at_once(count: int, work) -> list:
-    """Run `work(i)` in `count` threads released together; each thread closes its own connection."""
-    barrier = threading.Barrier(count)
-    results: list = [None] * count
-
-    def worker(i: int) -> None:
-        try:
-            barrier.wait()
-            results[i] = work(i)
-        except Exception as exc:  # the test asserts on what each thread got
-            results[i] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def test_concurrent_payout_requests_never_reserve_more_than_is_available(creator):
