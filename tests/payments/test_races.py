@@ -4,7 +4,7 @@ import pytest
 from django.test import Client
 
 from courses.models import Enrollment
-from payments.models import GatewayNotification, Order, OutboxMessage, Payment
+from payments.models import GatewayNotification, LedgerEntry, Order, OutboxMessage, Payment
 from payments.services.checkout import payment_start
 from payments.services.orders import order_create
 from tests.concurrency import run_at_once
@@ -25,6 +25,7 @@ def test_fifty_identical_notifications_at_once_pay_exactly_once(payment):
     assert payment.status == Payment.Status.SUCCEEDED
     assert Enrollment.objects.filter(learner=payment.order.learner, course=payment.order.course).count() == 1
     assert OutboxMessage.objects.filter(topic="order_paid").count() == 1
+    assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.SALE, payment=payment).count() == 1
     outcomes = GatewayNotification.objects.values_list("outcome", flat=True)
     assert sorted(set(outcomes)) == ["duplicate", "processed"]
     assert list(outcomes).count("processed") == 1
