@@ -38,12 +38,11 @@ from payments.simulators.alipay.protocol import (
     signed_reply,
 )
 from payments.simulators.alipay.trades import (
-    check_reopened,
     exists_at_alipay,
     locked_trade,
-    new_trade_no,
     trade_close,
     trade_fields,
+    trade_open,
     trade_refund,
 )
 from payments.simulators.common import random_digits, sandbox_only
@@ -65,21 +64,14 @@ def precreate(request, biz: dict, params: dict[str, str]) -> dict[str, str]:
     out_trade_no, fen, subject, expires_at = order_fields(biz)
     if biz.get("seller_id", SELLER_ID) != SELLER_ID:
         raise Refusal("ACQ.INVALID_PARAMETER", "参数无效: seller_id")
-    trade = locked_trade(out_trade_no=out_trade_no)
-    if trade is None:
-        trade = SimulatedTrade.objects.create(
-            gateway=GATEWAY,
-            merchant_id=APP_ID,
-            out_trade_no=out_trade_no,
-            trade_no=new_trade_no(),
-            amount_fen=fen,
-            subject=subject,
-            notify_url=params.get("notify_url", ""),
-            expires_at=expires_at,
-            extra={"product_code": biz.get("product_code") or "FACE_TO_FACE_PAYMENT"},
-        )
-    else:
-        check_reopened(trade, fen)
+    trade = trade_open(
+        out_trade_no=out_trade_no,
+        amount_fen=fen,
+        subject=subject,
+        expires_at=expires_at,
+        product_code=biz.get("product_code") or "FACE_TO_FACE_PAYMENT",
+        notify_url=params.get("notify_url", ""),
+    )
     if "qr_token" not in trade.extra:
         trade.extra["qr_token"] = secrets.token_urlsafe(12)
         trade.save(update_fields=["extra"])

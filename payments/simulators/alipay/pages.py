@@ -31,7 +31,7 @@ from payments.simulators.alipay.trades import (
     close_if_expired,
     locked_trade,
     mark_opened,
-    new_trade_no,
+    trade_open,
     trade_pay,
 )
 from payments.simulators.common import sandbox_only
@@ -57,23 +57,16 @@ def cashier_open(request, params: dict[str, str]):
     except Refusal as refusal:
         return _error_page(request, refusal)
     with transaction.atomic():
-        trade = locked_trade(out_trade_no=out_trade_no)
         try:
-            if trade is None:
-                trade = SimulatedTrade.objects.create(
-                    gateway=GATEWAY,
-                    merchant_id=APP_ID,
-                    out_trade_no=out_trade_no,
-                    trade_no=new_trade_no(),
-                    amount_fen=fen,
-                    subject=subject,
-                    notify_url=params.get("notify_url", ""),
-                    return_url=params.get("return_url", ""),
-                    expires_at=expires_at,
-                    extra={"product_code": "FAST_INSTANT_TRADE_PAY"},
-                )
-            else:
-                check_reopened(trade, fen)
+            trade = trade_open(
+                out_trade_no=out_trade_no,
+                amount_fen=fen,
+                subject=subject,
+                expires_at=expires_at,
+                product_code="FAST_INSTANT_TRADE_PAY",
+                notify_url=params.get("notify_url", ""),
+                return_url=params.get("return_url", ""),
+            )
         except Refusal as refusal:
             error = refusal
         else:

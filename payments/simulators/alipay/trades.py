@@ -63,6 +63,38 @@ def check_reopened(trade: SimulatedTrade, amount_fen: int) -> None:
         raise Refusal("ACQ.CONTEXT_INCONSISTENT", "交易信息被篡改")
 
 
+def trade_open(
+    *,
+    out_trade_no: str,
+    amount_fen: int,
+    subject: str,
+    expires_at,
+    product_code: str,
+    notify_url: str,
+    return_url: str = "",
+) -> SimulatedTrade:
+    """The trade a page pay or precreate names, created on first sight; call inside a transaction.
+
+    Raises: Refusal if that number is already paid, closed, or was used with another amount.
+    """
+    trade = locked_trade(out_trade_no=out_trade_no)
+    if trade is not None:
+        check_reopened(trade, amount_fen)
+        return trade
+    return SimulatedTrade.objects.create(
+        gateway=GATEWAY,
+        merchant_id=APP_ID,
+        out_trade_no=out_trade_no,
+        trade_no=new_trade_no(),
+        amount_fen=amount_fen,
+        subject=subject,
+        notify_url=notify_url,
+        return_url=return_url,
+        expires_at=expires_at,
+        extra={"product_code": product_code},
+    )
+
+
 def close_if_expired(trade: SimulatedTrade) -> None:
     """Alipay closes a trade nobody paid by its time_expire (and notifies, if it existed)."""
     if trade.status == SimulatedTrade.Status.WAITING and trade.expires_at and trade.expires_at <= timezone.now():
