@@ -3,7 +3,9 @@
 Notifications, our own queries of the gateway ("I have paid", the periodic sync, a close answered
 with "already paid") and reconciliation all hand their verified PaymentEvent to
 `payment_event_apply`. It checks the event against our records, then changes state exactly once
-under row locks (order first, then payment: every path locks in that order).
+under the learner's purchase lock and the order and payment row locks (payments.locks: every path
+takes them in that order), so a second payment for something the learner already bought, through
+this order or another, is always seen and becomes a duplicate.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils import timezone
 from courses.models import Enrollment
 from courses.services import enrollment_grant
 from payments.gateways.base import PaymentEvent, TradeStatus
+from payments.locks import order_lock, payment_lock, purchase_lock
 from payments.models import Order, Payment
 from payments.services import ledger
 from payments.services.orders import payments_close_at_gateway_later
@@ -61,7 +64,7 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
     Raises:
         EventMismatch: no payment of ours at this channel has this out_trade_no, or the amount differs.
     """
-    payment = Payment.objects.filter(out_trade_no=event.out_trade_no, channel=channel).first()
+    payment = Payment.objects.select_related("order").filter(out_trade_no=event.out_trade_no, channel=channel).first()
     if payment is None:
         raise EventMismatch(f"unknown out_trade_no {event.out_trade_no!r} for {channel}", code="unknown_trade")
     if event.status == TradeStatus.PAID:
@@ -70,7 +73,7 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
             raise EventMismatch(
                 f"amount {event.amount_fen} fen differs from our {payment.amount_fen} fen", code="amount_mismatch"
             )
-        return _payment_succeed(payment_id=payment.pk, order_id=payment.order_id, event=event)
+        return _payment_succeed(payment=payment, event=event)
     if event.status == TradeStatus.CLOSED:
         return payment_closed_mark(payment_id=payment.pk)
     return ApplyResult(ApplyOutcome.NO_CHANGE, payment)
@@ -78,13 +81,11 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
 
 # savepoint=False: it raises only on bugs, so it never needs to roll back apart from its caller.
 @transaction.atomic(savepoint=False)
-def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> ApplyResult:
-    order = (
-        Order.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("course__creator__creator_profile", "learner")
-        .get(pk=order_id)
-    )
-    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
+def _payment_succeed(*, payment: Payment, event: PaymentEvent) -> ApplyResult:
+    # The learner and course of an order never change: reading them before locking is safe.
+    purchase_lock(learner_id=payment.order.learner_id, course_id=payment.order.course_id)
+    order = order_lock(order_id=payment.order_id, related=("course__creator__creator_profile", "learner"))
+    payment = payment_lock(payment_id=payment.pk)
     if payment.status == Payment.Status.SUCCEEDED:
         return ApplyResult(ApplyOutcome.ALREADY_APPLIED, payment)
 
@@ -95,6 +96,8 @@ def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> 
     payment.payer_ref = event.payer_ref[:128]
 
     if _order_is_settled_elsewhere(order):
+        # Under the purchase lock, so a paid order of the same learner and course committed
+        # a moment ago is seen here: never two sales of one purchase.
         payment.is_duplicate = True
         payment.save()
         _duplicate_payment_handle(order=order, payment=payment)
@@ -128,8 +131,14 @@ def _order_is_settled_elsewhere(order: Order) -> bool:
     """Whether the learner already paid for (or otherwise has) this course through something else."""
     if order.status not in (Order.Status.PENDING, Order.Status.CLOSED):
         return True
+    bought_in_another_order = (
+        Order.objects.filter(learner=order.learner_id, course=order.course_id, status__in=Order.PURCHASED)
+        .exclude(pk=order.pk)
+        .exists()
+    )
     return (
-        Enrollment.objects.filter(learner=order.learner_id, course=order.course_id, revoked_at__isnull=True)
+        bought_in_another_order
+        or Enrollment.objects.filter(learner=order.learner_id, course=order.course_id, revoked_at__isnull=True)
         .exclude(source=Enrollment.Source.PURCHASE, reference=order.order_no)
         .exists()
     )
@@ -153,9 +162,8 @@ def _duplicate_payment_handle(*, order: Order, payment: Payment) -> None:
 @transaction.atomic(savepoint=False)
 def payment_closed_mark(*, payment_id: int) -> ApplyResult:
     """Record that an unpaid attempt is closed at its gateway (it said so, or we closed it)."""
-    order_id = Payment.objects.values_list("order_id", flat=True).get(pk=payment_id)
-    Order.objects.select_for_update(no_key=True).filter(pk=order_id).first()
-    payment = Payment.objects.select_for_update(no_key=True).get(pk=payment_id)
+    order_lock(order_id=Payment.objects.values_list("order_id", flat=True).get(pk=payment_id))
+    payment = payment_lock(payment_id=payment_id)
     if payment.status != Payment.Status.CREATED:
         # A paid trade reported closed later (e.g. after a full refund) changes nothing here.
         return ApplyResult(ApplyOutcome.NO_CHANGE, payment)
