@@ -255,6 +255,9 @@ PAYOUT_TRANSFER_CHANNEL = env.str("PAYOUT_TRANSFER_CHANNEL", default="sandbox" i
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
 # A notification body larger than this is stored truncated and refused.
 NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
+# Staff e-mailed (through the outbox) when money needs a person, e.g. a second gateway trade for a
+# paid attempt. Empty: the ERROR log and the admin lists are the only alert.
+PAYMENTS_ALERT_EMAILS = env.list("PAYMENTS_ALERT_EMAILS", default=[])
 
 _SANDBOX_KEYS = BASE_DIR / "payments" / "simulators" / "keys"
 

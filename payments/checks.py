@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from django.conf import settings
-from django.core.checks import Error, register
+from django.core.checks import Error, Warning, register
 
 from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import GatewayError
@@ -87,3 +87,17 @@ def check_gateway_configuration(app_configs=None, **kwargs):
             for problem in problems
         ]
     return errors
+
+
+@register("payments")
+def check_alert_recipients(app_configs=None, **kwargs):
+    """Outside the sandbox someone must hear about money that needs a person (payment anomalies)."""
+    if settings.PAYMENTS_SANDBOX or settings.PAYMENTS_ALERT_EMAILS:
+        return []
+    return [
+        Warning(
+            "PAYMENTS_ALERT_EMAILS is empty: payment anomalies reach staff only through the log and the admin.",
+            hint="Set PAYMENTS_ALERT_EMAILS to the addresses of the people who handle payment problems.",
+            id="payments.W001",
+        )
+    ]

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -18,6 +19,7 @@ from payments.models import (
     Order,
     OutboxMessage,
     Payment,
+    PaymentAnomaly,
     ReconciliationItem,
     ReconciliationRun,
     Refund,
@@ -164,14 +166,52 @@ class OrderAdmin(ReadOnlyAdmin):
     readonly_fields = ["refund_link"]
 
 
+class PaymentAnomalyInline(ReadOnlyInline):
+    model = PaymentAnomaly
+    fields = ["kind", "gateway_trade_no", "recorded_trade_no", "amount_fen", "notification", "detected_at"]
+
+
+class HasAnomaliesFilter(admin.SimpleListFilter):
+    title = "anomalies"
+    parameter_name = "has_anomalies"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With anomalies"), ("no", "Without")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(anomaly_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(anomaly_count=0)
+        return queryset
+
+
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
-    list_display = ["out_trade_no", "order", "channel", "method", "amount", "status", "is_duplicate", "created_at"]
-    list_filter = ["channel", "status", "is_duplicate", "created_at"]
+    list_display = [
+        "out_trade_no",
+        "order",
+        "channel",
+        "method",
+        "amount",
+        "status",
+        "is_duplicate",
+        "anomalies",
+        "created_at",
+    ]
+    list_filter = [HasAnomaliesFilter, "channel", "status", "is_duplicate", "created_at"]
     search_fields = ["out_trade_no", "gateway_trade_no", "order__order_no"]
     list_select_related = ["order"]
+    inlines = [PaymentAnomalyInline]
     actions = ["query_gateway"]
     amount = _money("amount_fen", "Amount")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(anomaly_count=Count("anomalies"))
+
+    @admin.display(description="Anomalies", ordering="anomaly_count")
+    def anomalies(self, obj):
+        return obj.anomaly_count
 
     @admin.action(description="Ask the gateway now and apply its answer")
     def query_gateway(self, request, queryset):
@@ -246,6 +286,15 @@ class GatewayNotificationAdmin(ReadOnlyAdmin):
     @admin.action(description="Process again (e.g. after a failure was fixed)")
     def reprocess(self, request, queryset):
         _run_each(self, request, queryset, lambda n: notification_process(notification=n), "Processed again")
+
+
+@admin.register(PaymentAnomaly)
+class PaymentAnomalyAdmin(ReadOnlyAdmin):
+    list_display = ["detected_at", "payment", "kind", "gateway_trade_no", "recorded_trade_no", "amount", "notification"]
+    list_filter = ["kind", "payment__channel", "detected_at"]
+    search_fields = ["payment__out_trade_no", "gateway_trade_no", "recorded_trade_no", "payment__order__order_no"]
+    list_select_related = ["payment", "notification"]
+    amount = _money("amount_fen", "Amount reported")
 
 
 @admin.register(OutboxMessage)

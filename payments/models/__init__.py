@@ -1,5 +1,6 @@
 """Payments data. Models hold data and invariants (as database constraints); logic lives in services."""
 
+from payments.models.anomalies import PaymentAnomaly
 from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
@@ -16,6 +17,7 @@ __all__ = [
     "Order",
     "OutboxMessage",
     "Payment",
+    "PaymentAnomaly",
     "Payout",
     "PayoutAllocation",
     "ReconciliationItem",

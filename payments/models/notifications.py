@@ -16,6 +16,7 @@ class GatewayNotification(models.Model):
         PROCESSED = "processed", "Processed"
         DUPLICATE = "duplicate", "Already processed; acknowledged again"
         IGNORED = "ignored", "Verified; nothing to do"
+        ANOMALY = "anomaly", "Verified; recorded as an anomaly for staff"
         REJECTED = "rejected", "Rejected (failed a check)"
         FAILED = "failed", "Error while processing; the gateway will retry"
 
@@ -39,7 +40,9 @@ class GatewayNotification(models.Model):
         ordering = ["-received_at", "-id"]
         constraints = [
             models.CheckConstraint(
-                condition=Q(outcome__in=["received", "processed", "duplicate", "ignored", "rejected", "failed"]),
+                condition=Q(
+                    outcome__in=["received", "processed", "duplicate", "ignored", "anomaly", "rejected", "failed"]
+                ),
                 name="notification_outcome_valid",
             ),
         ]

@@ -14,14 +14,16 @@ import enum
 import logging
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from courses.models import Enrollment
 from courses.services import enrollment_grant
 from payments.gateways.base import PaymentEvent, TradeStatus
 from payments.locks import order_lock, payment_lock, purchase_lock
-from payments.models import Order, Payment
+from payments.models import GatewayNotification, Order, Payment, PaymentAnomaly
 from payments.services import ledger
 from payments.services.orders import payments_close_at_gateway_later
 from payments.services.outbox import outbox_enqueue
@@ -42,6 +44,7 @@ class ApplyOutcome(enum.StrEnum):
     FULFILLED_LATE = "fulfilled_late"  # same, for an order we had already closed
     DUPLICATE = "duplicate"  # a second payment for a paid order: recorded, refund started
     ALREADY_APPLIED = "already_applied"  # nothing new: acknowledged without side effects
+    ANOMALY = "anomaly"  # another gateway trade for a paid attempt: recorded and alerted, no money moved
     CLOSED = "closed"  # an unpaid attempt was closed at the gateway
     NO_CHANGE = "no_change"  # nothing to do (still waiting)
     REFUNDED = "refunded"  # a refund succeeded at the gateway
@@ -52,14 +55,19 @@ class ApplyOutcome(enum.StrEnum):
 class ApplyResult:
     outcome: ApplyOutcome
     payment: Payment
+    anomaly: PaymentAnomaly | None = None
 
     @property
     def changed(self) -> bool:
         return self.outcome not in (ApplyOutcome.ALREADY_APPLIED, ApplyOutcome.NO_CHANGE)
 
 
-def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
+def payment_event_apply(
+    *, channel: str, event: PaymentEvent, notification: GatewayNotification | None = None
+) -> ApplyResult:
     """Apply a verified event of `channel` to our payment with the same out_trade_no.
+
+    `notification` is the raw message the event came from, if any: kept with what it reported.
 
     Raises:
         EventMismatch: no payment of ours at this channel has this out_trade_no, or the amount differs.
@@ -73,7 +81,7 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
             raise EventMismatch(
                 f"amount {event.amount_fen} fen differs from our {payment.amount_fen} fen", code="amount_mismatch"
             )
-        return _payment_succeed(payment=payment, event=event)
+        return _payment_succeed(payment=payment, event=event, notification=notification)
     if event.status == TradeStatus.CLOSED:
         return payment_closed_mark(payment_id=payment.pk)
     return ApplyResult(ApplyOutcome.NO_CHANGE, payment)
@@ -81,12 +89,15 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
 
 # savepoint=False: it raises only on bugs, so it never needs to roll back apart from its caller.
 @transaction.atomic(savepoint=False)
-def _payment_succeed(*, payment: Payment, event: PaymentEvent) -> ApplyResult:
+def _payment_succeed(*, payment: Payment, event: PaymentEvent, notification: GatewayNotification | None) -> ApplyResult:
     # The learner and course of an order never change: reading them before locking is safe.
     purchase_lock(learner_id=payment.order.learner_id, course_id=payment.order.course_id)
     order = order_lock(order_id=payment.order_id, related=("course__creator__creator_profile", "learner"))
     payment = payment_lock(payment_id=payment.pk)
     if payment.status == Payment.Status.SUCCEEDED:
+        if event.gateway_trade_no and payment.gateway_trade_no and event.gateway_trade_no != payment.gateway_trade_no:
+            anomaly = _second_gateway_trade_record(payment=payment, event=event, notification=notification)
+            return ApplyResult(ApplyOutcome.ANOMALY, payment, anomaly)
         return ApplyResult(ApplyOutcome.ALREADY_APPLIED, payment)
 
     now = timezone.now()
@@ -157,6 +168,53 @@ def _duplicate_payment_handle(*, order: Order, payment: Payment) -> None:
         context={"order_no": order.order_no, "course": order.course.title, "amount_fen": payment.amount_fen},
     )
     logger.warning("duplicate payment; automatic refund started", extra={"out_trade_no": payment.out_trade_no})
+
+
+def _second_gateway_trade_record(
+    *, payment: Payment, event: PaymentEvent, notification: GatewayNotification | None
+) -> PaymentAnomaly:
+    """The gateway verifiably reports a success of this paid attempt under another trade number.
+
+    Never the same trade: the payment keeps the trade it was paid by and no money is posted (what
+    the other trade is, a second charge or the gateway's mistake, only the gateway can tell staff).
+    Recorded once per reported trade; staff are alerted the first time.
+    """
+    try:
+        with transaction.atomic():
+            anomaly = PaymentAnomaly.objects.create(
+                payment=payment,
+                kind=PaymentAnomaly.Kind.SECOND_GATEWAY_TRADE,
+                gateway_trade_no=event.gateway_trade_no[:64],
+                recorded_trade_no=payment.gateway_trade_no,
+                amount_fen=event.amount_fen,
+                reported_paid_at=event.paid_at,
+                notification=notification,
+            )
+    except IntegrityError:
+        # Reported before (the gateway resends until acknowledged): recorded and alerted already.
+        return PaymentAnomaly.objects.get(
+            payment=payment, kind=PaymentAnomaly.Kind.SECOND_GATEWAY_TRADE, gateway_trade_no=event.gateway_trade_no[:64]
+        )
+    facts = {
+        "anomaly": anomaly.pk,
+        "channel": payment.channel,
+        "out_trade_no": payment.out_trade_no,
+        "gateway_trade_no": anomaly.gateway_trade_no,
+        "recorded_trade_no": anomaly.recorded_trade_no,
+        "amount_fen": anomaly.amount_fen,
+        "notification": notification.pk if notification else None,
+    }
+    logger.error("another gateway trade reported for a paid attempt; recorded for staff", extra=facts)
+    link = settings.SITE_URL + reverse("admin:payments_paymentanomaly_change", args=[anomaly.pk])
+    for recipient in settings.PAYMENTS_ALERT_EMAILS:
+        outbox_enqueue(
+            topic="payment_anomaly",
+            key=f"payment_anomaly:{anomaly.pk}:{recipient}"[:120],
+            to=recipient,
+            subject=f"Payment anomaly: {payment.out_trade_no} reported paid again as {anomaly.gateway_trade_no}",
+            context={**facts, "order_no": payment.order.order_no, "link": link},
+        )
+    return anomaly
 
 
 @transaction.atomic(savepoint=False)

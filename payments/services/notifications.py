@@ -25,6 +25,7 @@ logger = logging.getLogger(__name__)
 _OUTCOMES = {
     ApplyOutcome.ALREADY_APPLIED: GatewayNotification.Outcome.DUPLICATE,
     ApplyOutcome.NO_CHANGE: GatewayNotification.Outcome.IGNORED,
+    ApplyOutcome.ANOMALY: GatewayNotification.Outcome.ANOMALY,
 }
 # Headers worth keeping; cookies and the like are not ours to store.
 _KEPT_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_USER_AGENT", "HTTP_X_FORWARDED_FOR", "HTTP_WECHATPAY_SERIAL")
@@ -54,7 +55,10 @@ def notification_store(
 def notification_process(*, notification: GatewayNotification) -> NotificationResult:
     """Verify a stored notification, apply it, and record the outcome on the row.
 
-    Acknowledge (tell the gateway to stop resending) only when it was applied now or before.
+    Acknowledge (tell the gateway to stop resending) only when it was applied now or before, or
+    recorded for staff: a success under another gateway trade number for a paid attempt is kept as
+    a PaymentAnomaly with this row in the same transaction as the outcome, and then acknowledged,
+    because resending cannot change what staff must now look into.
     """
     if notification.body_truncated:
         return _record(notification, GatewayNotification.Outcome.REJECTED, "body too large", ack=False)
@@ -78,7 +82,7 @@ def notification_process(*, notification: GatewayNotification) -> NotificationRe
         # The outcome commits with the state change it describes (and one commit fewer per notification).
         with transaction.atomic():
             if isinstance(event, PaymentEvent):
-                result = payment_event_apply(channel=notification.channel, event=event)
+                result = payment_event_apply(channel=notification.channel, event=event, notification=notification)
                 fields["payment"] = result.payment
             else:
                 result = refund_event_apply(channel=notification.channel, event=event)
