@@ -253,22 +253,23 @@ class RefundAdmin(ReadOnlyAdmin):
     actions = ["approve", "reject", "send_again"]
     amount = _money("amount_fen", "Amount")
 
-    @admin.action(description="Approve and send to the gateway", permissions=["add"])
+    @admin.action(description="Approve and send to the gateway", permissions=["decide"])
     def approve(self, request, queryset):
         _run_each(self, request, queryset, lambda r: refund_approve(refund=r, staff=request.user), "Approved")
 
-    @admin.action(description="Reject", permissions=["add"])
+    @admin.action(description="Reject", permissions=["decide"])
     def reject(self, request, queryset):
         note = "Rejected by staff review."
         _run_each(self, request, queryset, lambda r: refund_reject(refund=r, staff=request.user, note=note), "Rejected")
 
-    @admin.action(description="Send again / ask the gateway (processing refunds)", permissions=["add"])
+    @admin.action(description="Send again / ask the gateway (processing refunds)", permissions=["decide"])
     def send_again(self, request, queryset):
         _run_each(self, request, queryset, lambda r: refund_send(refund_id=r.pk), "Sent again")
 
-    def has_add_permission(self, request, obj=None):
-        # Refunds are created through the order's refund page; "add" gates the actions.
-        return request.user.has_perm("payments.add_refund") and obj is not None
+    def has_decide_permission(self, request):
+        # Refunds are created through the order's refund page (no add form here); who may issue a
+        # refund ("add" on refunds) may decide and resend one.
+        return request.user.has_perm("payments.add_refund")
 
 
 @admin.register(GatewayNotification)

@@ -13,6 +13,7 @@ from accounts.models import User
 from courses.models import Course
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
+from knowpay.enqueue import enqueue_after_commit
 from payments.models import Order, Payment
 from payments.services.numbers import order_no_new
 
@@ -112,4 +113,5 @@ def payments_close_at_gateway_later(*, order: Order, keep: Payment | None = None
         return
     from payments.tasks import payment_close_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: [payment_close_task.delay(pk) for pk in ids])
+    for payment_id in ids:
+        enqueue_after_commit(payment_close_task, payment_id)

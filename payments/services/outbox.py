@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from knowpay.enqueue import enqueue_after_commit
 from payments.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ def outbox_enqueue(*, topic: str, key: str, to: str, subject: str, context: dict
         return None  # this event's message exists already
     from payments.tasks import outbox_send_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: outbox_send_task.delay(message.pk))
+    enqueue_after_commit(outbox_send_task, message.pk)
     return message
 
 

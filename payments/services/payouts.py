@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from knowpay.api import ServiceError
+from knowpay.enqueue import enqueue_after_commit
 from knowpay.money import format_cny
 from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import Gateway, GatewayError, GatewayRejected, TransferRequest
@@ -169,7 +170,7 @@ def payout_reject(*, payout: Payout, staff: User, note: str) -> Payout:
 def _send_after_commit(payout: Payout) -> None:
     from payments.tasks import payout_send_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: payout_send_task.delay(payout.pk))
+    enqueue_after_commit(payout_send_task, payout.pk)
 
 
 def payout_send(*, payout_id: int) -> Payout:

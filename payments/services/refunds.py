@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from courses.services import enrollment_revoke
 from knowpay.api import ServiceError
+from knowpay.enqueue import enqueue_after_commit
 from payments.gateways import gateway_get
 from payments.gateways.base import (
     GatewayError,
@@ -186,7 +187,7 @@ def _refund_create(*, order: Order, payment: Payment, amount_fen: int, kind: str
 def _send_after_commit(refund: Refund) -> None:
     from payments.tasks import refund_send_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: refund_send_task.delay(refund.pk))
+    enqueue_after_commit(refund_send_task, refund.pk)
 
 
 def refund_send(*, refund_id: int) -> Refund:

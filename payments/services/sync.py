@@ -13,7 +13,7 @@ from django.utils import timezone
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, TradeAlreadyPaid, TradeNotFound
 from payments.models import Order, Payment
-from payments.services.events import ApplyResult, EventMismatch, payment_closed_mark, payment_event_apply
+from payments.services.events import ApplyOutcome, ApplyResult, EventMismatch, payment_closed_mark, payment_event_apply
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,8 @@ def payment_close(*, payment_id: int) -> None:
 def payments_sync_open(*, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
     """Query attempts still open a while after they started (a notification may never come).
 
-    Covers orders closed meanwhile too: a payment can land after we closed the order.
+    Covers orders closed meanwhile too: a payment can land after we closed the order. An attempt
+    still payable at the gateway whose order is no longer pending is closed there.
     Returns how many attempts changed state.
     """
     now = now or timezone.now()
@@ -82,7 +83,15 @@ def payments_sync_open(*, now: dt.datetime | None = None, older_than: dt.timedel
             logger.warning("sync query failed", extra={"out_trade_no": payment.out_trade_no}, exc_info=True)
             continue
         changed += bool(result and result.changed)
-        if result is None and payment.order.status == Order.Status.CLOSED:
+        order_status = Order.objects.values_list("status", flat=True).get(pk=payment.order_id)
+        if result is None and order_status == Order.Status.CLOSED:
             # The gateway never saw it and our order is closed: nothing can be paid any more.
             payment_closed_mark(payment_id=payment.pk)
+        elif result is not None and result.outcome == ApplyOutcome.NO_CHANGE and order_status != Order.Status.PENDING:
+            # Still payable at the gateway for an order closed or paid meanwhile: the close sent after
+            # that commit was lost (broker down, worker crash) or refused; close it now.
+            try:
+                payment_close(payment_id=payment.pk)
+            except GatewayError:
+                logger.warning("close failed; tried again next time", extra={"out_trade_no": payment.out_trade_no})
     return changed

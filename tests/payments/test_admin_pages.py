@@ -59,3 +59,10 @@ def test_detail_page_renders(staff_client, history, model):
     )
 
     assert response.status_code == 200
+
+
+def test_the_refund_queue_offers_its_decisions_to_staff_who_may_issue_refunds(staff_client):
+    response = staff_client.get(reverse("admin:payments_refund_changelist"))
+
+    offered = {name for name, _ in response.context["action_form"].fields["action"].choices if name}
+    assert offered == {"approve", "reject", "send_again"}
