@@ -6,6 +6,7 @@ processing leaves the message for inspection, and the gateway resends it anyway.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import traceback
@@ -107,3 +108,36 @@ def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack
         setattr(notification, name, value)
     notification.save(update_fields=["outcome", "detail", "processed_at", *fields])
     return NotificationResult(acknowledge=ack, notification=notification)
+
+
+def notification_finish_stuck(*, notification_id: int) -> bool:
+    """Process a notification still `received` through the normal path; True if it was done now.
+
+    Its row stays locked while it is processed, so two sweeps never finish the same row twice.
+    """
+    with transaction.atomic():
+        notification = (
+            GatewayNotification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, outcome=GatewayNotification.Outcome.RECEIVED)
+            .first()
+        )
+        if notification is None:
+            return False
+        notification_process(notification=notification)
+    return True
+
+
+def notifications_finish_stuck(
+    *, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(minutes=10)
+) -> int:
+    """Finish notifications stored and never processed (the process handling one died), oldest first.
+
+    `older_than` leaves a notification to the request that stored it (which takes seconds). Whatever
+    the gateway meant is applied as if the request had finished: nothing is applied twice.
+    Returns how many were finished.
+    """
+    now = now or timezone.now()
+    stuck = GatewayNotification.objects.filter(
+        outcome=GatewayNotification.Outcome.RECEIVED, received_at__lte=now - older_than
+    ).order_by("received_at", "pk")
+    return sum(notification_finish_stuck(notification_id=pk) for pk in list(stuck.values_list("pk", flat=True)[:500]))
