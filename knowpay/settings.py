@@ -228,7 +228,18 @@ TASK_MAX_COUNTDOWN_SECONDS = 600
 # Redis redelivers a message not acknowledged after this: a whole-worker crash's tasks come back then.
 # It must outlast the longest countdown plus the longest run, or a waiting or running task is
 # delivered twice (payments.E010 refuses that).
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1200)}
+# A broker that accepts connections but never answers must not hold a web request (30 s worker
+# timeout): every connect and every command gives up after this, and publishing is tried at most
+# three times. What was not sent is left to the sweeps (knowpay.enqueue).
+_BROKER_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1200),
+    "socket_connect_timeout": _BROKER_TIMEOUT,
+    "socket_timeout": _BROKER_TIMEOUT,
+    "socket_keepalive": True,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="knowpay")
 # The periodic sweeps that make the system converge when a message, a notification or a worker is lost.
 CELERY_BEAT_SCHEDULE = {
@@ -266,6 +277,9 @@ PAYOUT_MIN_FEN = env.int("PAYOUT_MIN_FEN", default=10000)
 PAYOUT_TRANSFER_CHANNEL = env.str("PAYOUT_TRANSFER_CHANNEL", default="sandbox" if PAYMENTS_SANDBOX else "alipay")
 # Seconds a single HTTP call to a gateway may take before it counts as unavailable.
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
+# "I have paid" asks the gateways of all open attempts at once and answers after at most this long
+# ("still checking" if some have not answered): well under the 30 s a web worker may take.
+PAYMENT_SYNC_BUDGET_SECONDS = env.float("PAYMENT_SYNC_BUDGET_SECONDS", default=8.0)
 # A notification body larger than this is stored truncated and refused.
 NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
 # Staff e-mailed (through the outbox) when money needs a person, e.g. a second gateway trade for a

@@ -135,12 +135,18 @@ def order_check(request, order_no: str):
     """ "I have paid": ask the gateways now rather than wait for their notification."""
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
     try:
-        order = order_sync(order=order)
+        result = order_sync(order=order)
     except GatewayError as exc:
         messages.error(request, exc.user_message)
         return redirect("payments:order_return", order_no=order.order_no)
-    if order.paid_at is not None:
+    if result.order.paid_at is not None:
         messages.success(request, "Payment confirmed. Enjoy the course!")
+    elif result.still_checking:
+        messages.info(
+            request,
+            "We are still checking with the payment service. "
+            "This page updates by itself as soon as your payment is confirmed.",
+        )
     else:
         messages.warning(request, "The payment service has not received your payment yet.")
     return redirect("payments:order_return", order_no=order.order_no)

@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+from knowpay import enqueue
 from knowpay.celery import app as celery_app
 
 
@@ -22,9 +23,11 @@ def celery_broker(url: str) -> Iterator[None]:
     saved = conf.get("broker_write_url"), conf.task_always_eager, celery_app._pool, celery_app.amqp._producer_pool
     conf.broker_write_url, conf.task_always_eager = url, False
     celery_app._pool = celery_app.amqp._producer_pool = None
+    enqueue._paused_until = 0.0  # a broker that failed in another test is not this one
     try:
         yield
     finally:
+        enqueue._paused_until = 0.0
         if celery_app._pool is not None:
             celery_app._pool.force_close_all()
         conf.broker_write_url, conf.task_always_eager, celery_app._pool, celery_app.amqp._producer_pool = saved

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from concurrent.futures import ThreadPoolExecutor, wait
+from dataclasses import dataclass
 
+from django.conf import settings
+from django.db import connections
 from django.utils import timezone
 
 from payments.gateways import gateway_get
-from payments.gateways.base import GatewayError, TradeAlreadyPaid, TradeNotFound
+from payments.gateways.base import GatewayError, PaymentEvent, TradeAlreadyPaid, TradeNotFound
 from payments.models import Order, Payment
 from payments.services.events import ApplyOutcome, ApplyResult, EventMismatch, payment_closed_mark, payment_event_apply
 
@@ -30,21 +34,58 @@ def payment_sync(*, payment: Payment) -> ApplyResult | None:
     return payment_event_apply(channel=payment.channel, event=event)
 
 
-def order_sync(*, order: Order) -> Order:
-    """The learner says they paid: ask every open attempt's gateway now. Returns the fresh order.
+@dataclass(frozen=True)
+class OrderSyncResult:
+    order: Order
+    # Some gateway had not answered when the budget ran out: its answer comes by notification or sweep.
+    still_checking: bool
 
-    Raises: GatewayError if no gateway could be asked (the caller tells the learner to retry).
+
+# Gateways asked at the same time by one "I have paid" (an order rarely has more open attempts).
+SYNC_PARALLEL_QUERIES = 4
+
+
+def order_sync(*, order: Order) -> OrderSyncResult:
+    """The learner says they paid: ask the gateway of every open attempt now and apply the answers.
+
+    The attempts are asked at the same time, the most recent first, and the answers that came within
+    PAYMENT_SYNC_BUDGET_SECONDS are applied (the rest are left to the notification and the periodic
+    query), so a hung gateway never holds the learner's request longer than that.
+
+    Raises: GatewayError if every gateway answered with an error (the caller tells the learner to retry).
     """
-    attempts = list(order.payments.filter(status=Payment.Status.CREATED))
-    failures = []
-    for payment in attempts:
-        try:
-            payment_sync(payment=payment)
-        except GatewayError as exc:
-            failures.append(exc)
+    attempts = list(order.payments.filter(status=Payment.Status.CREATED).order_by("-created_at", "-pk"))
+    answers: dict[int, PaymentEvent | GatewayError | None] = {}
+    if attempts:
+        pool = ThreadPoolExecutor(max_workers=SYNC_PARALLEL_QUERIES, thread_name_prefix="order-sync")
+        queries = {pool.submit(_gateway_answer, payment): payment for payment in attempts}
+        done, _ = wait(queries, timeout=settings.PAYMENT_SYNC_BUDGET_SECONDS)
+        # Queries still running finish on their own (GATEWAY_TIMEOUT_SECONDS); nobody waits for them.
+        pool.shutdown(wait=False, cancel_futures=True)
+        answers = {queries[query].pk: query.result() for query in done}
+    for payment in attempts:  # apply in the calling thread (its transaction), most recent first
+        answer = answers.get(payment.pk)
+        if isinstance(answer, PaymentEvent):
+            payment_event_apply(channel=payment.channel, event=answer)
+    failures = [answer for answer in answers.values() if isinstance(answer, GatewayError)]
     if failures and len(failures) == len(attempts):
         raise failures[0]
-    return Order.objects.get(pk=order.pk)
+    still_checking = len(answers) < len(attempts)
+    if still_checking:
+        logger.info("i-have-paid budget ran out", extra={"order_no": order.order_no, "asked": len(attempts)})
+    return OrderSyncResult(order=Order.objects.get(pk=order.pk), still_checking=still_checking)
+
+
+def _gateway_answer(payment: Payment) -> PaymentEvent | GatewayError | None:
+    """What the gateway says about one attempt: its event, its error, or None if it never saw it."""
+    try:
+        return gateway_get(payment.channel).query_payment(payment.out_trade_no)
+    except TradeNotFound:
+        return None
+    except GatewayError as exc:
+        return exc
+    finally:
+        connections.close_all()  # this thread's own connections, if the gateway used the database
 
 
 def payment_close(*, payment_id: int) -> None:
