@@ -8,7 +8,7 @@ from django.contrib import admin, messages
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html
 
 from knowpay.api import ServiceError
@@ -27,6 +27,7 @@ from payments.models import (
     SimulatedRefund,
     SimulatedTrade,
     SimulatedTransfer,
+    SweepFailure,
 )
 from payments.services.notifications import notification_process
 from payments.services.reconciliation import reconciliation_run
@@ -298,11 +299,56 @@ class PaymentAnomalyAdmin(ReadOnlyAdmin):
     amount = _money("amount_fen", "Amount reported")
 
 
+class OutboxFailingFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [("failing", "Failing (unsent, tried before)"), ("unsent", "Unsent"), ("sent", "Sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.filter(sent_at__isnull=True, attempts__gt=0)
+        if self.value() == "unsent":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["dedupe_key", "topic", "created_at", "sent_at", "attempts", "next_attempt_at"]
-    list_filter = ["topic", "sent_at"]
-    search_fields = ["dedupe_key"]
+    list_display = ["dedupe_key", "topic", "created_at", "sent_at", "attempts", "next_attempt_at", "last_error"]
+    list_filter = [OutboxFailingFilter, "topic", "sent_at"]
+    search_fields = ["dedupe_key", "last_error"]
+
+
+@admin.register(SweepFailure)
+class SweepFailureAdmin(ReadOnlyAdmin):
+    """Rows a periodic sweep keeps failing on; each is retried with backoff and gone once it succeeds."""
+
+    list_display = ["sweep", "row", "attempts", "first_failed_at", "last_failed_at", "next_attempt_at", "error"]
+    list_filter = ["sweep", "model_label"]
+    search_fields = ["=object_id", "last_error"]
+    readonly_fields = ["row", "traceback"]
+    exclude = ["last_error"]
+
+    @admin.display(description="Row")
+    def row(self, obj):
+        app_label, model_name = obj.model_label.split(".")
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return f"{obj.model_label} #{obj.object_id}"
+        return format_html('<a href="{}">{} #{}</a>', url, obj.model_label, obj.object_id)
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return obj.last_error.strip().splitlines()[-1][:200] if obj.last_error.strip() else ""
+
+    @admin.display(description="Last error (traceback)")
+    def traceback(self, obj):
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.last_error)
 
 
 if settings.PAYMENTS_SANDBOX:

@@ -7,6 +7,7 @@ from payments.models.orders import Order, Payment, Refund
 from payments.models.payouts import Payout, PayoutAllocation
 from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
 from payments.models.simulator import SimulatedNotification, SimulatedRefund, SimulatedTrade, SimulatedTransfer
+from payments.models.sweeps import SweepFailure
 
 __all__ = [
     "AppendOnlyError",
@@ -27,4 +28,5 @@ __all__ = [
     "SimulatedRefund",
     "SimulatedTrade",
     "SimulatedTransfer",
+    "SweepFailure",
 ]

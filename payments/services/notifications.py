@@ -20,6 +20,7 @@ from payments.gateways.base import IncomingNotification, NotificationRejected, P
 from payments.models import GatewayNotification
 from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
 from payments.services.refunds import refund_event_apply
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
@@ -137,7 +138,19 @@ def notifications_finish_stuck(
     Returns how many were finished.
     """
     now = now or timezone.now()
-    stuck = GatewayNotification.objects.filter(
-        outcome=GatewayNotification.Outcome.RECEIVED, received_at__lte=now - older_than
-    ).order_by("received_at", "pk")
-    return sum(notification_finish_stuck(notification_id=pk) for pk in list(stuck.values_list("pk", flat=True)[:500]))
+    stuck = (
+        GatewayNotification.objects.filter(
+            outcome=GatewayNotification.Outcome.RECEIVED, received_at__lte=now - older_than
+        )
+        .exclude(pk__in=sweep_backing_off(sweep="notifications_finish", now=now))
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    finished = sweep_each(
+        sweep="notifications_finish",
+        model=GatewayNotification,
+        ids=list(stuck[:500]),
+        work=lambda pk: notification_finish_stuck(notification_id=pk),
+        now=now,
+    )
+    return sum(finished)

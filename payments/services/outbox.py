@@ -42,22 +42,31 @@ def outbox_enqueue(*, topic: str, key: str, to: str, subject: str, context: dict
 
 
 def outbox_send(*, message_id: int) -> bool:
-    """Send one message if it is still unsent; on failure schedule a retry. Returns True if sent."""
+    """Send one message if it is still unsent. Returns True if sent.
+
+    Anything that stops this message (its template does not render, its payload is broken, the mail
+    server refuses) is recorded on it (attempts, last error, next attempt with backoff), so the
+    others go on; staff see it in admin while it keeps failing.
+    """
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
         if message is None or message.sent_at is not None:
             return False
-        payload = message.payload
-        body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"])
         try:
+            payload = message.payload
+            body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"])
             send_mail(payload["subject"], body, settings.DEFAULT_FROM_EMAIL, [payload["to"]])
-        except Exception as exc:  # any transport error: keep the message and try later
+        except Exception as exc:  # any failure of this message: keep it and try later
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             delay = RETRY_DELAYS[min(message.attempts - 1, len(RETRY_DELAYS) - 1)]
             message.next_attempt_at = timezone.now() + delay
             message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            logger.warning("outbox message %s not sent", message.dedupe_key, extra={"error": message.last_error})
+            logger.warning(
+                "outbox message %s not sent",
+                message.dedupe_key,
+                extra={"error": message.last_error, "attempts": message.attempts},
+            )
             return False
         message.attempts += 1
         message.sent_at = timezone.now()
@@ -66,6 +75,11 @@ def outbox_send(*, message_id: int) -> bool:
 
 
 def outbox_send_due(*, now: dt.datetime | None = None) -> int:
+    """Send every message due, oldest first, each on its own. Returns how many were sent."""
     now = now or timezone.now()
-    due = OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now).values_list("pk", flat=True)
+    due = (
+        OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
     return sum(outbox_send(message_id=pk) for pk in list(due[:500]))

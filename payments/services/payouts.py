@@ -31,6 +31,7 @@ from payments.models import Payout, PayoutAllocation
 from payments.money import fifo_allocate
 from payments.selectors.earnings import sale_unpaid_settled_list
 from payments.services import ledger
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
@@ -230,14 +231,24 @@ def _payout_fail(*, payout_id: int, reason: str) -> Payout:
 
 
 def payouts_send_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
-    """Send again the payouts still sending (a lost answer, a gateway outage). Returns how many finished."""
-    stuck = Payout.objects.filter(status=Payout.Status.SENDING, updated_at__lte=timezone.now() - older_than)
-    finished = 0
-    for payout_id in list(stuck.values_list("pk", flat=True)[:200]):
-        try:
-            payout = payout_send(payout_id=payout_id)
-        except (GatewayError, PayoutError):
-            logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
-            continue
-        finished += payout.status != Payout.Status.SENDING
-    return finished
+    """Send again the payouts still sending (a lost answer, a gateway outage), oldest first.
+
+    Returns how many finished.
+    """
+    stuck = (
+        Payout.objects.filter(status=Payout.Status.SENDING, updated_at__lte=timezone.now() - older_than)
+        .exclude(pk__in=sweep_backing_off(sweep="payouts_send"))
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    finished = sweep_each(sweep="payouts_send", model=Payout, ids=list(stuck[:200]), work=_payout_send_stuck)
+    return sum(finished)
+
+
+def _payout_send_stuck(payout_id: int) -> bool:
+    try:
+        payout = payout_send(payout_id=payout_id)
+    except (GatewayError, PayoutError):
+        logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
+        return False
+    return payout.status != Payout.Status.SENDING

@@ -34,6 +34,7 @@ from payments.services.checkout import notify_url
 from payments.services.events import ApplyOutcome, EventMismatch
 from payments.services.numbers import refund_no_for
 from payments.services.outbox import outbox_enqueue
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
@@ -307,18 +308,29 @@ def refunds_sync_processing(*, older_than: dt.timedelta = dt.timedelta(minutes=2
     """Query refunds stuck in processing (a lost reply, a refund notification not yet come), and send
     again those the gateway never received: it treats the same refund number as the same refund.
 
-    Returns how many finished now.
+    Oldest first; returns how many finished now.
     """
-    stuck = Refund.objects.filter(status=Refund.Status.PROCESSING, updated_at__lte=timezone.now() - older_than)
-    finished = 0
-    for refund_id in list(stuck.values_list("pk", flat=True)[:200]):
+    stuck = (
+        Refund.objects.filter(status=Refund.Status.PROCESSING, updated_at__lte=timezone.now() - older_than)
+        .exclude(pk__in=sweep_backing_off(sweep="refunds_sync"))
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    finished = sweep_each(sweep="refunds_sync", model=Refund, ids=list(stuck[:200]), work=_refund_sync_processing)
+    return sum(finished)
+
+
+def _refund_sync_processing(refund_id: int) -> bool:
+    """Ask about (or send again) one processing refund; True if it finished now.
+
+    Raises: EventMismatch (the gateway's answer is not ours) and anything unexpected, recorded by the sweep.
+    """
+    try:
         try:
-            try:
-                refund = refund_sync(refund_id=refund_id)
-            except RefundNotFound:
-                refund = refund_send(refund_id=refund_id)
-        except (GatewayError, EventMismatch):
-            logger.warning("refund still unconfirmed", extra={"refund": refund_id}, exc_info=True)
-            continue
-        finished += refund.status != Refund.Status.PROCESSING
-    return finished
+            refund = refund_sync(refund_id=refund_id)
+        except RefundNotFound:
+            refund = refund_send(refund_id=refund_id)
+    except GatewayError:
+        logger.warning("refund still unconfirmed", extra={"refund": refund_id}, exc_info=True)
+        return False
+    return refund.status != Refund.Status.PROCESSING

@@ -17,7 +17,8 @@ from django.utils import timezone
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, PaymentEvent, TradeAlreadyPaid, TradeNotFound
 from payments.models import Order, Payment
-from payments.services.events import ApplyOutcome, ApplyResult, EventMismatch, payment_closed_mark, payment_event_apply
+from payments.services.events import ApplyOutcome, ApplyResult, payment_closed_mark, payment_event_apply
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
@@ -113,26 +114,40 @@ def payments_sync_open(*, now: dt.datetime | None = None, older_than: dt.timedel
     Returns how many attempts changed state.
     """
     now = now or timezone.now()
-    open_attempts = Payment.objects.filter(
-        status=Payment.Status.CREATED, created_at__lte=now - older_than, created_at__gte=now - dt.timedelta(days=2)
+    open_attempts = (
+        Payment.objects.filter(
+            status=Payment.Status.CREATED, created_at__lte=now - older_than, created_at__gte=now - dt.timedelta(days=2)
+        )
+        .exclude(pk__in=sweep_backing_off(sweep="payments_sync", now=now))
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
     )
-    changed = 0
-    for payment in open_attempts.order_by("created_at")[:500]:
+    changes = sweep_each(
+        sweep="payments_sync", model=Payment, ids=list(open_attempts[:500]), work=_payment_sync_open, now=now
+    )
+    return sum(changes)
+
+
+def _payment_sync_open(payment_id: int) -> bool:
+    """Query one open attempt and finish what its answer means. True if it changed state.
+
+    Raises: EventMismatch (the gateway's answer is not ours) and anything unexpected, recorded by the sweep.
+    """
+    payment = Payment.objects.get(pk=payment_id)
+    try:
+        result = payment_sync(payment=payment)
+    except GatewayError:
+        logger.warning("sync query failed; asked again next time", extra={"out_trade_no": payment.out_trade_no})
+        return False
+    order_status = Order.objects.values_list("status", flat=True).get(pk=payment.order_id)
+    if result is None and order_status == Order.Status.CLOSED:
+        # The gateway never saw it and our order is closed: nothing can be paid any more.
+        payment_closed_mark(payment_id=payment.pk)
+    elif result is not None and result.outcome == ApplyOutcome.NO_CHANGE and order_status != Order.Status.PENDING:
+        # Still payable at the gateway for an order closed or paid meanwhile: the close sent after
+        # that commit was lost (broker down, worker crash) or refused; close it now.
         try:
-            result = payment_sync(payment=payment)
-        except (GatewayError, EventMismatch):
-            logger.warning("sync query failed", extra={"out_trade_no": payment.out_trade_no}, exc_info=True)
-            continue
-        changed += bool(result and result.changed)
-        order_status = Order.objects.values_list("status", flat=True).get(pk=payment.order_id)
-        if result is None and order_status == Order.Status.CLOSED:
-            # The gateway never saw it and our order is closed: nothing can be paid any more.
-            payment_closed_mark(payment_id=payment.pk)
-        elif result is not None and result.outcome == ApplyOutcome.NO_CHANGE and order_status != Order.Status.PENDING:
-            # Still payable at the gateway for an order closed or paid meanwhile: the close sent after
-            # that commit was lost (broker down, worker crash) or refused; close it now.
-            try:
-                payment_close(payment_id=payment.pk)
-            except GatewayError:
-                logger.warning("close failed; tried again next time", extra={"out_trade_no": payment.out_trade_no})
-    return changed
+            payment_close(payment_id=payment.pk)
+        except GatewayError:
+            logger.warning("close failed; tried again next time", extra={"out_trade_no": payment.out_trade_no})
+    return bool(result and result.changed)
