@@ -13,6 +13,7 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -42,6 +43,8 @@ def finished_within(deadline: float, action):
             outcome["result"] = action()
         except Exception as exc:
             outcome["result"] = exc
+        finally:
+            connection.close()
 
     started = time.monotonic()
     thread = threading.Thread(target=run, daemon=True)
