@@ -20,7 +20,7 @@ from payments.models import Order
 from payments.services.checkout import payment_start
 from payments.services.orders import order_cancel, order_create
 from payments.services.refunds import refund_request
-from payments.services.sync import order_sync
+from payments.services.sync import order_return_complete, order_sync
 
 
 @login_required
@@ -97,8 +97,14 @@ def order_qr(request, order_no: str, out_trade_no: str):
 @login_required
 @require_GET
 def order_return(request, order_no: str):
-    # Never marks anything paid: only a verified notification or our own gateway query does.
+    # The browser's arrival proves nothing: only what the gateway verifiably says (a notification,
+    # a query, or the result of the capture that gateways like PayPal leave to us) marks anything paid.
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
+    if order.status == Order.Status.PENDING:
+        try:
+            order = order_return_complete(order=order)
+        except GatewayError as exc:
+            messages.error(request, exc.user_message)
     return render(request, "payments/order_return.html", {"order": order})
 
 

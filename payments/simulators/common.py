@@ -5,7 +5,9 @@ our payment code only over HTTP, in the gateway's dialect. Each dialect module
 (payments/simulators/<channel>.py) defines:
 
 - RETRY_SCHEDULE: the delays between delivery attempts, as the real gateway documents them;
-- is_acknowledged(status_code, body) -> bool: whether our reply means "received".
+- is_acknowledged(status_code, body) -> bool: whether our reply means "received";
+- optionally delivery_headers(body, now) -> dict: headers signed afresh for each attempt (PayPal's
+  transmission signature, Stripe-Signature with its timestamp).
 """
 
 from __future__ import annotations
@@ -77,10 +79,14 @@ def _attempt_in_thread(notification_id: int) -> None:
         close_old_connections()
 
 
-def deliver_over_http(url: str, body: str, content_type: str) -> tuple[int | None, str]:
+def deliver_over_http(
+    url: str, body: str, content_type: str, headers: dict[str, str] | None = None
+) -> tuple[int | None, str]:
     """POST one notification as the gateway's servers would: (status, reply), status None if unreachable."""
     try:
-        response = requests.post(url, data=body.encode("utf-8"), headers={"Content-Type": content_type}, timeout=10)
+        response = requests.post(
+            url, data=body.encode("utf-8"), headers={"Content-Type": content_type, **(headers or {})}, timeout=10
+        )
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"
     return response.status_code, response.text
@@ -93,7 +99,9 @@ def notification_attempt(*, notification_id: int, now: dt.datetime | None = None
     if notification.delivered_at is not None:
         return True
     dialect = _dialect(notification.gateway)
-    status, reply = deliver_over_http(notification.url, notification.body, notification.content_type)
+    sign = getattr(dialect, "delivery_headers", None)
+    headers = sign(notification.body, now) if sign else {}
+    status, reply = deliver_over_http(notification.url, notification.body, notification.content_type, headers)
     acknowledged = status is not None and dialect.is_acknowledged(status, reply)
     notification.attempts += 1
     notification.last_status = status
