@@ -239,6 +239,7 @@ PAYMENT_GATEWAYS = {
     "alipay": "payments.gateways.alipay.AlipayGateway",
     "wechat": "payments.gateways.wechat.WechatGateway",
     "sandbox": "payments.gateways.sandbox.SandboxGateway",
+    "stripe": "payments.gateways.stripe.StripeGateway",
 }
 PAYMENTS_CHANNELS = env.list(
     "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
@@ -291,6 +292,17 @@ WECHAT_MCH_KEY = env.str(
 WECHAT_SIGN_TYPE = env.str("WECHAT_SIGN_TYPE", default="MD5")
 # Empty means: the local WeChat Pay in sandbox mode, https://api.mch.weixin.qq.com/ otherwise.
 WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="")
+
+# Stripe (Checkout Sessions). TEST-ONLY keys in sandbox mode; refused when the sandbox is off.
+STRIPE_SECRET_KEY = env.str(
+    "STRIPE_SECRET_KEY", default="sk_test_TESTONLYknowpaysandboxsecretkey0001" if PAYMENTS_SANDBOX else ""
+)
+# The signing secret of the webhook endpoint {SITE_URL}/payments/notify/stripe/ in Stripe's dashboard.
+STRIPE_WEBHOOK_SECRET = env.str(
+    "STRIPE_WEBHOOK_SECRET", default="whsec_TESTONLYknowpaysandboxwebhooksecret01" if PAYMENTS_SANDBOX else ""
+)
+# Empty means: the local Stripe in sandbox mode, https://api.stripe.com otherwise.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 # The local simulators deliver notifications from a background thread, as a real gateway would;
 # tests switch this off to deliver synchronously and deterministically.

@@ -48,6 +48,8 @@ class GatewayContract:
     amount_fen: int = 1290
     # False for gateways with no way to close an unpaid trade (UnionPay: it lapses at its payTimeout).
     closes_at_gateway: bool = True
+    # A well-formed gateway_ref the gateway never issued (gateways that need one ask the network with it).
+    unknown_ref: str = "unknown"
 
     # --- What each channel's test class provides ------------------------------------------
 
@@ -284,7 +286,7 @@ class GatewayContract:
         self.make_unreachable(settings)
 
         with pytest.raises(GatewayUnavailable):
-            gateway_get(self.channel).query_payment(_out_trade_no())
+            gateway_get(self.channel).query_payment(_out_trade_no(), gateway_ref=self.unknown_ref)
 
     # --- Transfers (channels that support them) ---------------------------------------------
 
