@@ -240,6 +240,7 @@ PAYMENT_GATEWAYS = {
     "wechat": "payments.gateways.wechat.WechatGateway",
     "sandbox": "payments.gateways.sandbox.SandboxGateway",
     "stripe": "payments.gateways.stripe.StripeGateway",
+    "paypal": "payments.gateways.paypal.PaypalGateway",
 }
 PAYMENTS_CHANNELS = env.list(
     "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
@@ -303,6 +304,17 @@ STRIPE_WEBHOOK_SECRET = env.str(
 )
 # Empty means: the local Stripe in sandbox mode, https://api.stripe.com otherwise.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+
+# PayPal (REST apps at developer.paypal.com). TEST-ONLY credentials in sandbox mode.
+PAYPAL_CLIENT_ID = env.str("PAYPAL_CLIENT_ID", default="TESTONLY-knowpay-paypal-client-id" if PAYMENTS_SANDBOX else "")
+PAYPAL_CLIENT_SECRET = env.str(
+    "PAYPAL_CLIENT_SECRET", default="TESTONLY-knowpay-paypal-client-secret" if PAYMENTS_SANDBOX else ""
+)
+# The id PayPal gave the webhook {SITE_URL}/payments/notify/paypal/; webhooks are verified against it.
+PAYPAL_WEBHOOK_ID = env.str("PAYPAL_WEBHOOK_ID", default="WH-TESTONLY-knowpay-0001" if PAYMENTS_SANDBOX else "")
+# Empty means: the local PayPal in sandbox mode, https://api-m.paypal.com otherwise
+# (https://api-m.sandbox.paypal.com for PayPal's own sandbox).
+PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")
 
 # The local simulators deliver notifications from a background thread, as a real gateway would;
 # tests switch this off to deliver synchronously and deterministically.

@@ -12,6 +12,7 @@ _SECRET_SETTINGS = {
     "alipay": ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
     "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY"),
     "stripe": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
+    "paypal": ("PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"),
 }
 _MARKERS = ("TEST_ONLY", "TESTONLY", "TEST-ONLY", "TEST ONLY")
 _TEST_KEYS_DIR = Path(__file__).resolve().parent / "simulators" / "keys"
