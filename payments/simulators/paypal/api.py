@@ -326,7 +326,9 @@ def order_capture(request, body, order_id):
         return error(
             422,
             "ORDER_NOT_APPROVED",
-            "Payer has not yet approved the Order for payment. Please redirect the payer to the 'rel':'approve' url returned as part of the HATEOAS links within the Create Order call or provide a valid payment_source in the request.",
+            "Payer has not yet approved the Order for payment. Please redirect the payer to the 'rel':'approve' url "
+            "returned as part of the HATEOAS links within the Create Order call or provide a valid payment_source in "
+            "the request.",
         )
     if trade.extra["payer"].get("declines"):
         # Their card is refused; PayPal sends them back to choose another way (the order needs approval again).
@@ -335,7 +337,8 @@ def order_capture(request, body, order_id):
         return error(
             422,
             "INSTRUMENT_DECLINED",
-            "The instrument presented was either declined by the processor or bank, or it can't be used for this payment.",
+            "The instrument presented was either declined by the processor or bank, or it can't be used for this "
+            "payment.",
         )
     invoice_id = trade.extra["invoice_id"]
     if (
@@ -348,7 +351,8 @@ def order_capture(request, body, order_id):
         return error(
             422,
             "DUPLICATE_INVOICE_ID",
-            "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting requires that Invoice ID be unique for each transaction.",
+            "Duplicate Invoice ID detected. To avoid a potential duplicate transaction your account setting "
+            "requires that Invoice ID be unique for each transaction.",
         )
     now = timezone.now()
     trade.status = SimulatedTrade.Status.PAID

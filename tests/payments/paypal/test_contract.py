@@ -8,6 +8,7 @@ from django.utils import timezone
 from payments.gateways.base import IncomingNotification, PaymentRequest, PaymentStart
 from payments.models import Payment, SimulatedRefund, SimulatedTrade
 from payments.services.sync import order_return_complete
+from payments.simulators.paypal.webhooks import CERT_NAME
 from tests.payments.browser import Browser
 from tests.payments.contract import GatewayContract
 
@@ -45,7 +46,7 @@ class TestPaypalContract(GatewayContract):
         }
         headers = {
             "HTTP_PAYPAL_AUTH_ALGO": "SHA256withRSA",
-            "HTTP_PAYPAL_CERT_URL": f"{self.site_url}/sandbox/paypal/v1/notifications/certs/CERT-TESTONLY-knowpay-webhooks",
+            "HTTP_PAYPAL_CERT_URL": f"{self.site_url}/sandbox/paypal/v1/notifications/certs/{CERT_NAME}",
             "HTTP_PAYPAL_TRANSMISSION_ID": "00000000-0000-0000-0000-000000000000",
             "HTTP_PAYPAL_TRANSMISSION_SIG": "Zm9yZ2Vk",
             "HTTP_PAYPAL_TRANSMISSION_TIME": "2026-11-22T12:00:00Z",
