@@ -241,6 +241,7 @@ PAYMENT_GATEWAYS = {
     "sandbox": "payments.gateways.sandbox.SandboxGateway",
     "stripe": "payments.gateways.stripe.StripeGateway",
     "paypal": "payments.gateways.paypal.PaypalGateway",
+    "unionpay": "payments.gateways.unionpay.UnionpayGateway",
 }
 PAYMENTS_CHANNELS = env.list(
     "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
@@ -315,6 +316,25 @@ PAYPAL_WEBHOOK_ID = env.str("PAYPAL_WEBHOOK_ID", default="WH-TESTONLY-knowpay-00
 # Empty means: the local PayPal in sandbox mode, https://api-m.paypal.com otherwise
 # (https://api-m.sandbox.paypal.com for PayPal's own sandbox).
 PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")
+
+# UnionPay 全渠道 (ACP 5.1.0). The signing certificate is the .pfx UnionPay issues the merchant; root
+# and middle are UnionPay's CA certificates its signatures are checked against. TEST-ONLY in sandbox.
+UNIONPAY_MER_ID = env.str("UNIONPAY_MER_ID", default="777290058110048" if PAYMENTS_SANDBOX else "")
+UNIONPAY_SIGN_CERT = env.str(
+    "UNIONPAY_SIGN_CERT", default=str(_SANDBOX_KEYS / "TEST_ONLY_unionpay_merchant.pfx") if PAYMENTS_SANDBOX else ""
+)
+UNIONPAY_SIGN_CERT_PASSWORD = env.str("UNIONPAY_SIGN_CERT_PASSWORD", default="000000" if PAYMENTS_SANDBOX else "")
+UNIONPAY_ROOT_CERT = env.str(
+    "UNIONPAY_ROOT_CERT", default=str(_SANDBOX_KEYS / "TEST_ONLY_unionpay_root_cert.pem") if PAYMENTS_SANDBOX else ""
+)
+UNIONPAY_MIDDLE_CERT = env.str(
+    "UNIONPAY_MIDDLE_CERT",
+    default=str(_SANDBOX_KEYS / "TEST_ONLY_unionpay_middle_cert.pem") if PAYMENTS_SANDBOX else "",
+)
+# Empty means: the local UnionPay in sandbox mode, https://gateway.95516.com/gateway/api/ and
+# https://filedownload.95516.com/ otherwise (gateway.test.95516.com for UnionPay's test environment).
+UNIONPAY_GATEWAY_URL = env.str("UNIONPAY_GATEWAY_URL", default="")
+UNIONPAY_FILE_URL = env.str("UNIONPAY_FILE_URL", default="")
 
 # The local simulators deliver notifications from a background thread, as a real gateway would;
 # tests switch this off to deliver synchronously and deterministically.

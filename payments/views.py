@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
@@ -94,8 +95,11 @@ def order_qr(request, order_no: str, out_trade_no: str):
     return render(request, "payments/order_qr.html", context)
 
 
+# UnionPay returns the browser with a POST (its front notification) from its own site, which carries
+# no CSRF token; the page changes nothing the learner did not already approve at the gateway.
+@csrf_exempt
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def order_return(request, order_no: str):
     # The browser's arrival proves nothing: only what the gateway verifiably says (a notification,
     # a query, or the result of the capture that gateways like PayPal leave to us) marks anything paid.
