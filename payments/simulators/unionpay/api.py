@@ -71,7 +71,8 @@ def _signed_by_merchant(fields: dict[str, str]) -> bool:
     return True
 
 
-def _sign(fields: dict[str, str]) -> dict[str, str]:
+def unionpay_sign(fields: dict[str, str]) -> dict[str, str]:
+    """Sign as the local UnionPay does: its key, its certificate in signPubKeyCert."""
     signer = _unionpay()
     return signer.sign({**fields, "signPubKeyCert": cert_pem(signer.cert)})
 
@@ -96,7 +97,7 @@ def _answer(request_fields: dict[str, str], code: str, message: str, **fields: s
             "reqReserved",
         )
     }
-    reply = _sign({**echoed, "signMethod": "01", "respCode": code, "respMsg": message, **fields})
+    reply = unionpay_sign({**echoed, "signMethod": "01", "respCode": code, "respMsg": message, **fields})
     return HttpResponse(render_reply(reply), content_type="text/plain; charset=utf-8")
 
 
@@ -224,7 +225,7 @@ def cashier_pay(request, query_id):
             fee=(trade.amount_fen * 6 + 500) // 1000,
         )
         trade.save(update_fields=["status", "paid_at", "buyer_id", "extra"])
-        notification = _sign(_consume_fields(trade, respCode="00", respMsg="成功[0000000]"))
+        notification = unionpay_sign(_consume_fields(trade, respCode="00", respMsg="成功[0000000]"))
         notification_send(
             gateway=GATEWAY,
             url=trade.notify_url,
@@ -346,7 +347,7 @@ def back_trans(fields):
     }
     trade.save(update_fields=["refunded_fen", "extra"])
     if refund.notify_url:
-        notification = _sign(
+        notification = unionpay_sign(
             {
                 **_refund_fields(refund),
                 "respCode": "00",
