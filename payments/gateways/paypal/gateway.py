@@ -5,7 +5,7 @@
   repeated request). The payer is redirected to its approve (payer-action) link. PayPal finds
   orders only by their own id, which is our `gateway_ref`.
 - Capturing is ours to do: when the payer returns (complete_payment, called by our return page)
-  an APPROVED order is captured, with a PayPal-Request-Id per approval, and the capture becomes
+  an APPROVED order is captured (an order takes one capture only), and the capture becomes
   the trade's gateway_trade_no. A declined capture leaves the order approvable again: the payer
   picks another way to pay on PayPal's page, and the order stays payable here.
 - Orders v2 has no way to void an order with intent CAPTURE. Closing marks the order (custom_id
@@ -25,6 +25,7 @@ import datetime as dt
 import json
 import logging
 import threading
+import uuid
 from collections.abc import Callable
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -88,6 +89,9 @@ REFUND_STATUSES = {
 }
 # Transaction Search event codes: T00xx are payments received, T11xx reversals such as refunds.
 PAYMENT_EVENT_PREFIX, REFUND_EVENT_CODES = "T00", ("T1107",)
+# A capture refused because of how the payer chose to pay: they can approve the same order another way.
+DECLINED_ISSUES = ("INSTRUMENT_DECLINED", "PAYER_ACTION_REQUIRED", "PAYER_CANNOT_PAY", "TRANSACTION_REFUSED")
+DECLINED_MESSAGE = "PayPal declined the payment. Choose PayPal again to pay another way."
 WEBHOOK_HEADERS = {
     "auth_algo": "HTTP_PAYPAL_AUTH_ALGO",
     "cert_url": "HTTP_PAYPAL_CERT_URL",
@@ -333,24 +337,31 @@ class PaypalGateway(Gateway):
         event = self._order_event(order)
         if order.get("status") != "APPROVED" or event.status != TradeStatus.WAITING:
             return event  # not approved (the payer cancelled), captured already, or closed by us
-        # One request id per approval: a retry after a lost reply is answered as before, while a
-        # new approval after a declined capture gets a capture of its own.
-        request_id = f"{gateway_ref}-capture-{_get(order, 'update_time', default='')}"
-        captured = self._call(
-            "capture_order",
-            out_trade_no,
-            lambda c: c.orders.capture_order(
-                {"id": gateway_ref, "paypal_request_id": request_id, "prefer": "return=representation"}
-            ),
-        )
+        # Orders with intent CAPTURE take one capture: a retry after a lost reply is answered
+        # ORDER_ALREADY_CAPTURED, and the order then tells the outcome. A fresh request id per
+        # attempt, so a new approval after a declined capture is not answered with the old refusal.
+        request_id = f"{gateway_ref}-capture-{uuid.uuid4().hex}"
+        try:
+            captured = self._call(
+                "capture_order",
+                out_trade_no,
+                lambda c: c.orders.capture_order(
+                    {"id": gateway_ref, "paypal_request_id": request_id, "prefer": "return=representation"}
+                ),
+            )
+        except GatewayRejected as exc:
+            if exc.code in DECLINED_ISSUES:
+                raise GatewayRejected(str(exc), code=exc.code, user_message=DECLINED_MESSAGE) from exc
+            if exc.code == "ORDER_ALREADY_CAPTURED":
+                return self.query_payment(out_trade_no, gateway_ref=gateway_ref)
+            raise
         if _get(captured, "id") != gateway_ref:
             raise GatewayResponseInvalid("paypal capture_order: reply about another order", code="BAD_RESPONSE")
         event = self._order_event(captured)
         if event.status == TradeStatus.CLOSED:
+            status = _get(_capture(captured), "status")
             raise GatewayRejected(
-                f"paypal capture_order: capture {_get(_capture(captured), 'status')}",
-                code="CAPTURE_DECLINED",
-                user_message="PayPal declined the payment. Choose PayPal again to pay another way.",
+                f"paypal capture_order: capture {status}", code="CAPTURE_DECLINED", user_message=DECLINED_MESSAGE
             )
         return event
 
