@@ -243,8 +243,13 @@ PAYMENT_GATEWAYS = {
     "paypal": "payments.gateways.paypal.PaypalGateway",
     "unionpay": "payments.gateways.unionpay.UnionpayGateway",
 }
+# In sandbox mode every channel is offered, each against its local simulator. Live deployments list
+# the channels they hold contracts and keys for.
 PAYMENTS_CHANNELS = env.list(
-    "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
+    "PAYMENTS_CHANNELS",
+    default=["alipay", "wechat", "unionpay", "stripe", "paypal", "sandbox"]
+    if PAYMENTS_SANDBOX
+    else ["alipay", "wechat"],
 )
 ORDER_TIMEOUT_MINUTES = env.int("ORDER_TIMEOUT_MINUTES", default=30)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=7)

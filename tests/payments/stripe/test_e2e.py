@@ -1,10 +1,16 @@
 """Stripe end to end: our pages, the local Stripe's hosted Checkout, its signed webhooks, in CNY."""
 
+import datetime as dt
+import time
+
 import pytest
+from django.utils import timezone
 
 from courses.models import Enrollment
 from payments.models import GatewayNotification, LedgerEntry, Order, Payment, Refund, SimulatedTrade
 from payments.services.refunds import refund_issue
+from payments.simulators import common
+from payments.simulators.common import notifications_deliver_due
 from tests.factories import UserFactory
 from tests.payments.browser import Browser
 from tests.payments.e2e import assert_ledger_check_green
@@ -69,3 +75,22 @@ def test_expired_session_when_the_order_is_cancelled(browser, course, learner):
     payment = Payment.objects.get(order=order)
     assert payment.status == Payment.Status.CLOSED
     assert SimulatedTrade.objects.get(gateway="stripe").status == SimulatedTrade.Status.CLOSED
+
+
+def test_a_webhook_not_acknowledged_is_sent_again_signed_afresh(browser, course, learner, monkeypatch):
+    real_delivery = common.deliver_over_http
+    sent: list[dict] = []
+    monkeypatch.setattr(common, "deliver_over_http", lambda *args: sent.append(args[3]) or (None, "unreachable"))
+    browser.submit(open_stripe_checkout(browser, course), "/pay/")
+    assert Order.objects.get(learner=learner).status == Order.Status.PENDING
+
+    def deliver(*args):
+        sent.append(args[3])
+        return real_delivery(*args)
+
+    monkeypatch.setattr(common, "deliver_over_http", deliver)
+    time.sleep(1.1)
+
+    assert notifications_deliver_due(now=timezone.now() + dt.timedelta(minutes=1)) == 1
+    assert Order.objects.get(learner=learner).status == Order.Status.PAID
+    assert sent[0]["Stripe-Signature"] != sent[1]["Stripe-Signature"]
