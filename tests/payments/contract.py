@@ -50,6 +50,8 @@ class GatewayContract:
     closes_at_gateway: bool = True
     # A well-formed gateway_ref the gateway never issued (gateways that need one ask the network with it).
     unknown_ref: str = "unknown"
+    # What the gateway's bill says it charged for a payment of amount_fen (0: its bill shows no fee).
+    payment_fee_fen: int = 0
 
     # --- What each channel's test class provides ------------------------------------------
 
@@ -278,7 +280,7 @@ class GatewayContract:
         kinds = sorted((e.kind, e.amount_fen) for e in mine)
         assert kinds == [(StatementEntryKind.PAYMENT, paid.amount_fen), (StatementEntryKind.REFUND, 300)]
         assert {e.currency for e in mine} == {paid.order.currency}
-        assert all(e.fee_fen >= 0 for e in mine)
+        assert [e.fee_fen for e in mine if e.kind == StatementEntryKind.PAYMENT] == [self.payment_fee_fen]
 
     # --- Failure modes ----------------------------------------------------------------------
 

@@ -15,6 +15,7 @@ from tests.payments.contract import GatewayContract
 
 class TestPaypalContract(GatewayContract):
     channel = "paypal"
+    payment_fee_fen = 94  # 3.49 % of ¥12.90 rounded, plus 49 fen
 
     def buyer_opens(self, start: PaymentStart, request: PaymentRequest):
         page = Browser(self.site_url).get(start.url)

@@ -13,6 +13,7 @@ from tests.payments.stripe.helpers import session_completed_event, signature_hea
 
 class TestStripeContract(GatewayContract):
     channel = "stripe"
+    payment_fee_fen = 67  # 2.9 % of ¥12.90 rounded, plus 30 fen
 
     def buyer_opens(self, start: PaymentStart, request: PaymentRequest):
         page = Browser(self.site_url).get(start.url)

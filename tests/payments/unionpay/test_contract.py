@@ -19,6 +19,7 @@ from tests.payments.unionpay.helpers import (
 
 class TestUnionpayContract(GatewayContract):
     channel = "unionpay"
+    payment_fee_fen = 8  # 0.6 % of ¥12.90, rounded half up
     closes_at_gateway = False
     unknown_ref = "20260101000000"
 
