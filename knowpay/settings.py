@@ -239,9 +239,17 @@ PAYMENT_GATEWAYS = {
     "alipay": "payments.gateways.alipay.AlipayGateway",
     "wechat": "payments.gateways.wechat.WechatGateway",
     "sandbox": "payments.gateways.sandbox.SandboxGateway",
+    "stripe": "payments.gateways.stripe.StripeGateway",
+    "paypal": "payments.gateways.paypal.PaypalGateway",
+    "unionpay": "payments.gateways.unionpay.UnionpayGateway",
 }
+# In sandbox mode every channel is offered, each against its local simulator. Live deployments list
+# the channels they hold contracts and keys for.
 PAYMENTS_CHANNELS = env.list(
-    "PAYMENTS_CHANNELS", default=["alipay", "wechat", "sandbox"] if PAYMENTS_SANDBOX else ["alipay", "wechat"]
+    "PAYMENTS_CHANNELS",
+    default=["alipay", "wechat", "unionpay", "stripe", "paypal", "sandbox"]
+    if PAYMENTS_SANDBOX
+    else ["alipay", "wechat"],
 )
 ORDER_TIMEOUT_MINUTES = env.int("ORDER_TIMEOUT_MINUTES", default=30)
 REFUND_WINDOW_DAYS = env.int("REFUND_WINDOW_DAYS", default=7)
@@ -291,6 +299,47 @@ WECHAT_MCH_KEY = env.str(
 WECHAT_SIGN_TYPE = env.str("WECHAT_SIGN_TYPE", default="MD5")
 # Empty means: the local WeChat Pay in sandbox mode, https://api.mch.weixin.qq.com/ otherwise.
 WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="")
+
+# Stripe (Checkout Sessions). TEST-ONLY keys in sandbox mode; refused when the sandbox is off.
+STRIPE_SECRET_KEY = env.str(
+    "STRIPE_SECRET_KEY", default="sk_test_TESTONLYknowpaysandboxsecretkey0001" if PAYMENTS_SANDBOX else ""
+)
+# The signing secret of the webhook endpoint {SITE_URL}/payments/notify/stripe/ in Stripe's dashboard.
+STRIPE_WEBHOOK_SECRET = env.str(
+    "STRIPE_WEBHOOK_SECRET", default="whsec_TESTONLYknowpaysandboxwebhooksecret01" if PAYMENTS_SANDBOX else ""
+)
+# Empty means: the local Stripe in sandbox mode, https://api.stripe.com otherwise.
+STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
+
+# PayPal (REST apps at developer.paypal.com). TEST-ONLY credentials in sandbox mode.
+PAYPAL_CLIENT_ID = env.str("PAYPAL_CLIENT_ID", default="TESTONLY-knowpay-paypal-client-id" if PAYMENTS_SANDBOX else "")
+PAYPAL_CLIENT_SECRET = env.str(
+    "PAYPAL_CLIENT_SECRET", default="TESTONLY-knowpay-paypal-client-secret" if PAYMENTS_SANDBOX else ""
+)
+# The id PayPal gave the webhook {SITE_URL}/payments/notify/paypal/; webhooks are verified against it.
+PAYPAL_WEBHOOK_ID = env.str("PAYPAL_WEBHOOK_ID", default="WH-TESTONLY-knowpay-0001" if PAYMENTS_SANDBOX else "")
+# Empty means: the local PayPal in sandbox mode, https://api-m.paypal.com otherwise
+# (https://api-m.sandbox.paypal.com for PayPal's own sandbox).
+PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")
+
+# UnionPay 全渠道 (ACP 5.1.0). The signing certificate is the .pfx UnionPay issues the merchant; root
+# and middle are UnionPay's CA certificates its signatures are checked against. TEST-ONLY in sandbox.
+UNIONPAY_MER_ID = env.str("UNIONPAY_MER_ID", default="777290058110048" if PAYMENTS_SANDBOX else "")
+UNIONPAY_SIGN_CERT = env.str(
+    "UNIONPAY_SIGN_CERT", default=str(_SANDBOX_KEYS / "TEST_ONLY_unionpay_merchant.pfx") if PAYMENTS_SANDBOX else ""
+)
+UNIONPAY_SIGN_CERT_PASSWORD = env.str("UNIONPAY_SIGN_CERT_PASSWORD", default="000000" if PAYMENTS_SANDBOX else "")
+UNIONPAY_ROOT_CERT = env.str(
+    "UNIONPAY_ROOT_CERT", default=str(_SANDBOX_KEYS / "TEST_ONLY_unionpay_root_cert.pem") if PAYMENTS_SANDBOX else ""
+)
+UNIONPAY_MIDDLE_CERT = env.str(
+    "UNIONPAY_MIDDLE_CERT",
+    default=str(_SANDBOX_KEYS / "TEST_ONLY_unionpay_middle_cert.pem") if PAYMENTS_SANDBOX else "",
+)
+# Empty means: the local UnionPay in sandbox mode, https://gateway.95516.com/gateway/api/ and
+# https://filedownload.95516.com/ otherwise (gateway.test.95516.com for UnionPay's test environment).
+UNIONPAY_GATEWAY_URL = env.str("UNIONPAY_GATEWAY_URL", default="")
+UNIONPAY_FILE_URL = env.str("UNIONPAY_FILE_URL", default="")
 
 # The local simulators deliver notifications from a background thread, as a real gateway would;
 # tests switch this off to deliver synchronously and deterministically.

@@ -11,6 +11,10 @@ from payments.gateways.base import GatewayError
 _SECRET_SETTINGS = {
     "alipay": ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
     "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY"),
+    "stripe": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
+    "paypal": ("PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"),
+    # A TEST-ONLY root or middle certificate would trust signatures the local UnionPay can make.
+    "unionpay": ("UNIONPAY_SIGN_CERT", "UNIONPAY_ROOT_CERT", "UNIONPAY_MIDDLE_CERT"),
 }
 _MARKERS = ("TEST_ONLY", "TESTONLY", "TEST-ONLY", "TEST ONLY")
 _TEST_KEYS_DIR = Path(__file__).resolve().parent / "simulators" / "keys"

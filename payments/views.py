@@ -8,7 +8,8 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
@@ -20,7 +21,7 @@ from payments.models import Order
 from payments.services.checkout import payment_start
 from payments.services.orders import order_cancel, order_create
 from payments.services.refunds import refund_request
-from payments.services.sync import order_sync
+from payments.services.sync import order_return_complete, order_sync
 
 
 @login_required
@@ -94,11 +95,20 @@ def order_qr(request, order_no: str, out_trade_no: str):
     return render(request, "payments/order_qr.html", context)
 
 
+# UnionPay returns the browser with a POST (its front notification) from its own site, which carries
+# no CSRF token; the page changes nothing the learner did not already approve at the gateway.
+@csrf_exempt
 @login_required
-@require_GET
+@require_http_methods(["GET", "POST"])
 def order_return(request, order_no: str):
-    # Never marks anything paid: only a verified notification or our own gateway query does.
+    # The browser's arrival proves nothing: only what the gateway verifiably says (a notification,
+    # a query, or the result of the capture that gateways like PayPal leave to us) marks anything paid.
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
+    if order.status == Order.Status.PENDING:
+        try:
+            order = order_return_complete(order=order)
+        except GatewayError as exc:
+            messages.error(request, exc.user_message)
     return render(request, "payments/order_return.html", {"order": order})
 
 

@@ -1,8 +1,10 @@
 """The one contract every payment gateway implements, with its typed results and errors.
 
 A gateway module turns our intent into its protocol and its replies back into these dataclasses.
-Amounts are integer fen on both sides of this interface; yuan strings exist only inside a module.
-Nothing outside a gateway module imports its SDK.
+Amounts are integers in the minor unit of their `currency` (ISO 4217; fen for CNY, cents for USD)
+on both sides of this interface, whatever the field is called (`amount_fen`, `refund_fen`);
+decimal strings exist only inside a module, converted by knowpay.money. Nothing outside a gateway
+module imports its SDK.
 """
 
 from __future__ import annotations
@@ -103,6 +105,10 @@ class PaymentRequest:
     expires_at: dt.datetime
     client_ip: str
     product_id: str = ""
+    currency: str = "CNY"
+    # The gateway_ref of this attempt's previous start, if any, so a gateway that assigns its own
+    # trade id (PayPal order, Stripe Checkout Session) resumes that trade instead of opening another.
+    gateway_ref: str = ""
 
 
 @dataclass(frozen=True)
@@ -113,6 +119,10 @@ class RefundRequest:
     total_fen: int
     reason: str
     notify_url: str
+    currency: str = "CNY"
+    # The paid trade's number at the gateway (PaymentEvent.gateway_trade_no), for gateways that
+    # refund by their own id (a PayPal capture, a Stripe PaymentIntent, UnionPay's queryId).
+    gateway_trade_no: str = ""
 
 
 @dataclass(frozen=True)
@@ -149,9 +159,19 @@ class PaymentStart:
     url: str = ""
     html: str = ""
     qr_content: str = ""
+    # The gateway's own reference for the trade, for gateways that cannot find a trade by our
+    # out_trade_no (a PayPal order id, a Stripe Checkout Session id, UnionPay's txnTime). Kept with
+    # the attempt and handed back to query_payment and close_payment. Opaque to the core.
+    gateway_ref: str = ""
 
     def as_dict(self) -> dict[str, str]:
-        return {"kind": self.kind.value, "url": self.url, "html": self.html, "qr_content": self.qr_content}
+        return {
+            "kind": self.kind.value,
+            "url": self.url,
+            "html": self.html,
+            "qr_content": self.qr_content,
+            "gateway_ref": self.gateway_ref,
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, str]) -> PaymentStart:
@@ -160,6 +180,7 @@ class PaymentStart:
             url=data.get("url", ""),
             html=data.get("html", ""),
             qr_content=data.get("qr_content", ""),
+            gateway_ref=data.get("gateway_ref", ""),
         )
 
 
@@ -183,6 +204,8 @@ class PaymentEvent:
     raw_status: str = ""
     # Identifies this notification at the gateway across its resends (Alipay notify_id), if any.
     notify_id: str = ""
+    # The currency the gateway reported `amount_fen` in.
+    currency: str = "CNY"
 
 
 class RefundStatus(enum.StrEnum):
@@ -201,6 +224,7 @@ class RefundEvent:
     refund_fen: int
     gateway_refund_no: str = ""
     raw_status: str = ""
+    currency: str = "CNY"
 
 
 @dataclass(frozen=True)
@@ -232,6 +256,9 @@ class StatementEntry:
     amount_fen: int  # always positive; `kind` says the direction
     occurred_at: dt.datetime
     out_refund_no: str = ""
+    currency: str = "CNY"
+    # What the gateway charged for this entry, in the same currency (0 if its report has no fee).
+    fee_fen: int = 0
 
 
 @dataclass(frozen=True)
@@ -258,6 +285,10 @@ class Gateway(ABC):
     methods: ClassVar[tuple[PaymentMethod, ...]]
     # Dotted path of the URLconf of this channel's local simulator, mounted in sandbox mode.
     simulator_urls: ClassVar[str | None] = None
+    # ISO 4217 codes this channel takes payments in; start_payment refuses any other.
+    currencies: ClassVar[tuple[str, ...]] = ("CNY",)
+    # Request headers (Django META names) its notifications are verified with, kept with the raw body.
+    notification_headers: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
@@ -280,15 +311,27 @@ class Gateway(ABC):
         """The reply in the gateway's dialect: acknowledge, or ask it to send again later."""
 
     @abstractmethod
-    def query_payment(self, out_trade_no: str) -> PaymentEvent:
-        """Ask the gateway what became of a trade. Raises: TradeNotFound, GatewayUnavailable."""
+    def query_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> PaymentEvent:
+        """Ask the gateway what became of a trade (`gateway_ref`: from its PaymentStart, if any).
+
+        Raises: TradeNotFound, GatewayUnavailable.
+        """
 
     @abstractmethod
-    def close_payment(self, out_trade_no: str) -> None:
+    def close_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> None:
         """Close an unpaid trade so it can no longer be paid.
 
         A trade the gateway never created counts as closed. Raises: TradeAlreadyPaid if it was paid.
         """
+
+    def complete_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> PaymentEvent | None:
+        """The buyer is back from the gateway's page: finish what they approved there, if the
+        merchant must (PayPal captures an approved order), and report the trade.
+
+        None for gateways where paying needs no step of ours: their notification or a query tells.
+        Raises: GatewayRejected (e.g. the capture was declined: the trade stays unpaid), GatewayUnavailable.
+        """
+        return None
 
     @abstractmethod
     def refund(self, request: RefundRequest) -> RefundEvent:
@@ -299,8 +342,11 @@ class Gateway(ABC):
         """
 
     @abstractmethod
-    def query_refund(self, out_trade_no: str, out_refund_no: str) -> RefundEvent:
-        """Ask the gateway what became of a refund."""
+    def query_refund(
+        self, out_trade_no: str, out_refund_no: str, *, gateway_trade_no: str = "", gateway_refund_no: str = ""
+    ) -> RefundEvent:
+        """Ask the gateway what became of a refund (its numbers there, when we know them, help
+        gateways that look refunds up by their own ids). Raises: RefundNotFound, GatewayUnavailable."""
 
     @abstractmethod
     def fetch_statement(self, day: dt.date) -> Statement:
@@ -317,6 +363,15 @@ class Gateway(ABC):
     def transfer(self, request: TransferRequest) -> TransferResult:
         """Pay money out to a person's account at this gateway (creator payouts)."""
         raise GatewayNotSupported(f"{self.channel} does not support transfers", code="NOT_SUPPORTED")
+
+    def currency_check(self, currency: str) -> None:
+        """Raise GatewayRejected unless this channel takes `currency`."""
+        if currency not in self.currencies:
+            raise GatewayRejected(
+                f"{self.channel} does not take payments in {currency!r}",
+                code="UNSUPPORTED_CURRENCY",
+                user_message="This payment method does not take payments in this currency.",
+            )
 
     @property
     def supports_transfer(self) -> bool:

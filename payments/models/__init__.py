@@ -5,7 +5,13 @@ from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
 from payments.models.payouts import Payout, PayoutAllocation
 from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
-from payments.models.simulator import SimulatedNotification, SimulatedRefund, SimulatedTrade, SimulatedTransfer
+from payments.models.simulator import (
+    SimulatedIdempotentRequest,
+    SimulatedNotification,
+    SimulatedRefund,
+    SimulatedTrade,
+    SimulatedTransfer,
+)
 
 __all__ = [
     "AppendOnlyError",
@@ -21,6 +27,7 @@ __all__ = [
     "ReconciliationItem",
     "ReconciliationRun",
     "Refund",
+    "SimulatedIdempotentRequest",
     "SimulatedNotification",
     "SimulatedRefund",
     "SimulatedTrade",

@@ -135,6 +135,11 @@ class Payment(models.Model):
     def refundable_fen(self) -> int:
         return self.amount_fen - self.refunded_fen
 
+    @property
+    def gateway_ref(self) -> str:
+        """The gateway's own reference for this trade, kept from its start (PaymentStart.gateway_ref)."""
+        return self.start_data.get("gateway_ref", "") if isinstance(self.start_data, dict) else ""
+
 
 class Refund(models.Model):
     """Money going back to the payer of one payment; `refund_no` is the number the gateway sees."""

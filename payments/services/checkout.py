@@ -82,6 +82,8 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
         expires_at=order.expires_at,
         client_ip=client_ip,
         product_id=str(order.course_id),
+        currency=order.currency,
+        gateway_ref=attempt.gateway_ref,
     )
     try:
         start = gateway.start_payment(request)

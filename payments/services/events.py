@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
 from courses.models import Enrollment
@@ -59,11 +60,22 @@ def payment_event_apply(*, channel: str, event: PaymentEvent) -> ApplyResult:
     """Apply a verified event of `channel` to our payment with the same out_trade_no.
 
     Raises:
-        EventMismatch: no payment of ours at this channel has this out_trade_no, or the amount differs.
+        EventMismatch: no payment of ours at this channel has this out_trade_no, or the currency or
+            the amount differs.
     """
-    payment = Payment.objects.filter(out_trade_no=event.out_trade_no, channel=channel).first()
+    payment = (
+        Payment.objects.filter(out_trade_no=event.out_trade_no, channel=channel)
+        .annotate(order_currency=F("order__currency"))
+        .first()
+    )
     if payment is None:
         raise EventMismatch(f"unknown out_trade_no {event.out_trade_no!r} for {channel}", code="unknown_trade")
+    if event.currency != payment.order_currency:
+        # Amounts in different currencies are never compared, let alone booked: staff look at it.
+        raise EventMismatch(
+            f"the gateway reported {event.currency}, our order is in {payment.order_currency}",
+            code="currency_mismatch",
+        )
     if event.status == TradeStatus.PAID:
         # Only a payment moves money; gateways may omit the amount of unpaid or closed trades.
         if event.amount_fen != payment.amount_fen:

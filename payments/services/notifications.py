@@ -37,16 +37,24 @@ class NotificationResult:
 
 
 def notification_store(
-    *, channel: str, kind: str, body: bytes, truncated: bool, meta: dict, remote_addr: str | None
+    *,
+    channel: str,
+    kind: str,
+    body: bytes,
+    truncated: bool,
+    meta: dict,
+    remote_addr: str | None,
+    keep_headers: tuple[str, ...] = (),
 ) -> GatewayNotification:
-    """Persist a notification exactly as received (in its own autocommitted statement)."""
+    """Persist a notification exactly as received (in its own autocommitted statement), with the
+    headers every notification keeps and those its gateway verifies it with (`keep_headers`)."""
     return GatewayNotification.objects.create(
         channel=channel,
         kind=kind,
         body=body,
         body_truncated=truncated,
         body_sha256=hashlib.sha256(body).hexdigest(),
-        headers={key: str(meta[key]) for key in _KEPT_HEADERS if key in meta},
+        headers={key: str(meta[key]) for key in (*_KEPT_HEADERS, *keep_headers) if key in meta},
         remote_addr=remote_addr,
     )
 

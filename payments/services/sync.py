@@ -24,7 +24,7 @@ def payment_sync(*, payment: Payment) -> ApplyResult | None:
     Raises: GatewayError if the gateway could not answer; EventMismatch if its answer is not ours.
     """
     try:
-        event = gateway_get(payment.channel).query_payment(payment.out_trade_no)
+        event = gateway_get(payment.channel).query_payment(payment.out_trade_no, gateway_ref=payment.gateway_ref)
     except TradeNotFound:
         return None
     return payment_event_apply(channel=payment.channel, event=event)
@@ -47,6 +47,26 @@ def order_sync(*, order: Order) -> Order:
     return Order.objects.get(pk=order.pk)
 
 
+def order_return_complete(*, order: Order) -> Order:
+    """The learner is back from a gateway's page: let each open attempt's gateway finish what the
+    learner approved there (PayPal: capture) and apply its verified answer. Returns the fresh order.
+
+    Gateways that need no step of ours answer nothing; their notification or a query tells.
+    Raises: GatewayError (a declined capture is a GatewayRejected: the order stays payable).
+    """
+    for payment in order.payments.filter(status=Payment.Status.CREATED):
+        event = gateway_get(payment.channel).complete_payment(payment.out_trade_no, gateway_ref=payment.gateway_ref)
+        if event is None:
+            continue
+        try:
+            payment_event_apply(channel=payment.channel, event=event)
+        except EventMismatch:
+            # Verified, yet not what we asked for (another amount or currency): never applied; the
+            # gateway's notification of the same capture is stored and refused for staff to see.
+            logger.error("completed payment does not match our records", extra={"out_trade_no": payment.out_trade_no})
+    return Order.objects.get(pk=order.pk)
+
+
 def payment_close(*, payment_id: int) -> None:
     """Close an open attempt at its gateway; if the gateway says it was paid, apply the payment.
 
@@ -56,7 +76,7 @@ def payment_close(*, payment_id: int) -> None:
     if payment.status != Payment.Status.CREATED:
         return
     try:
-        gateway_get(payment.channel).close_payment(payment.out_trade_no)
+        gateway_get(payment.channel).close_payment(payment.out_trade_no, gateway_ref=payment.gateway_ref)
     except TradeAlreadyPaid:
         logger.info("close refused: trade was paid; applying it", extra={"out_trade_no": payment.out_trade_no})
         payment_sync(payment=payment)

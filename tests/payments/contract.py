@@ -3,12 +3,16 @@
 A channel's test module subclasses GatewayContract, sets `channel`, and implements the buyer's
 side (`buyer_opens`, `buyer_pays`), the simulator's clock (`backdate`), a forged notification,
 and settings that make the gateway unreachable. Every test then runs for that channel.
+
+Like checkout, the suite keeps each start on the attempt and hands the gateway its own references
+back (`gateway_ref` from the start, `gateway_trade_no` once paid), as the core does.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import secrets
+from dataclasses import replace
 
 import pytest
 from django.utils import timezone
@@ -42,6 +46,12 @@ def _out_trade_no() -> str:
 class GatewayContract:
     channel: str = ""
     amount_fen: int = 1290
+    # False for gateways with no way to close an unpaid trade (UnionPay: it lapses at its payTimeout).
+    closes_at_gateway: bool = True
+    # A well-formed gateway_ref the gateway never issued (gateways that need one ask the network with it).
+    unknown_ref: str = "unknown"
+    # What the gateway's bill says it charged for a payment of amount_fen (0: its bill shows no fee).
+    payment_fee_fen: int = 0
 
     # --- What each channel's test class provides ------------------------------------------
 
@@ -104,9 +114,22 @@ class GatewayContract:
     @pytest.fixture
     def paid(self, gateway, payment, request_for):
         request = request_for(payment, gateway.methods[0].code)
-        start = gateway.start_payment(request)
+        start = self.start(gateway, payment, request)
         self.buyer_pays(start, request)
+        payment.refresh_from_db()
         return payment
+
+    @staticmethod
+    def start(gateway, payment: Payment, request: PaymentRequest) -> PaymentStart:
+        """Start as checkout does: the start (with the gateway's reference) is kept on the attempt."""
+        start = gateway.start_payment(request)
+        Payment.objects.filter(pk=payment.pk).update(start_data=start.as_dict())
+        payment.start_data = start.as_dict()
+        return start
+
+    @staticmethod
+    def ref(payment: Payment) -> str:
+        return Payment.objects.get(pk=payment.pk).gateway_ref
 
     def refund_request(self, payment: Payment, refund_fen: int, suffix: str = "01") -> RefundRequest:
         return RefundRequest(
@@ -116,6 +139,7 @@ class GatewayContract:
             total_fen=payment.amount_fen,
             reason="contract test",
             notify_url=f"{self.site_url}/payments/notify/{self.channel}/refund/",
+            gateway_trade_no=payment.gateway_trade_no,
         )
 
     @pytest.fixture(autouse=True)
@@ -126,19 +150,20 @@ class GatewayContract:
 
     def test_every_method_starts_with_what_the_browser_needs(self, gateway, payment, request_for):
         for method in gateway.methods:
-            start = gateway.start_payment(request_for(payment, method.code))
+            start = self.start(gateway, payment, request_for(payment, method.code))
             field = {StartKind.REDIRECT: start.url, StartKind.FORM: start.html, StartKind.QR: start.qr_content}
             assert field[start.kind], f"{method.code} returned an empty {start.kind}"
             payment.out_trade_no = _out_trade_no()
 
     def test_starting_again_with_the_same_number_is_accepted(self, gateway, payment, request_for):
         request = request_for(payment, gateway.methods[0].code)
-        first = gateway.start_payment(request)
+        first = self.start(gateway, payment, request)
         self.buyer_opens(first, request)
 
-        again = gateway.start_payment(request)
+        again = gateway.start_payment(replace(request, gateway_ref=first.gateway_ref))
 
         assert again.kind == first.kind
+        assert again.gateway_ref == first.gateway_ref
 
     # --- Query ------------------------------------------------------------------------------
 
@@ -148,17 +173,18 @@ class GatewayContract:
 
     def test_query_of_opened_unpaid_trade_is_waiting(self, gateway, payment, request_for):
         request = request_for(payment, gateway.methods[0].code)
-        self.buyer_opens(gateway.start_payment(request), request)
+        self.buyer_opens(self.start(gateway, payment, request), request)
 
-        event = gateway.query_payment(payment.out_trade_no)
+        event = gateway.query_payment(payment.out_trade_no, gateway_ref=self.ref(payment))
 
         assert (event.status, event.amount_fen) == (TradeStatus.WAITING, payment.amount_fen)
 
     def test_query_of_paid_trade_reports_paid_with_amount(self, gateway, paid):
-        event = gateway.query_payment(paid.out_trade_no)
+        event = gateway.query_payment(paid.out_trade_no, gateway_ref=self.ref(paid))
 
         assert event.status == TradeStatus.PAID
         assert event.amount_fen == paid.amount_fen
+        assert event.currency == paid.order.currency
         assert event.gateway_trade_no
         assert event.paid_at is not None
 
@@ -188,18 +214,20 @@ class GatewayContract:
 
     def test_closed_trade_is_reported_closed(self, gateway, payment, request_for):
         request = request_for(payment, gateway.methods[0].code)
-        self.buyer_opens(gateway.start_payment(request), request)
+        self.buyer_opens(self.start(gateway, payment, request), request)
 
-        gateway.close_payment(payment.out_trade_no)
+        gateway.close_payment(payment.out_trade_no, gateway_ref=self.ref(payment))
 
-        assert gateway.query_payment(payment.out_trade_no).status == TradeStatus.CLOSED
+        status = gateway.query_payment(payment.out_trade_no, gateway_ref=self.ref(payment)).status
+        # Where the gateway cannot close, the trade stays unpaid until it lapses by itself.
+        assert status == TradeStatus.CLOSED if self.closes_at_gateway else status != TradeStatus.PAID
 
     def test_closing_a_trade_the_gateway_never_saw_is_not_an_error(self, gateway):
         gateway.close_payment(_out_trade_no())
 
     def test_closing_a_paid_trade_raises_trade_already_paid(self, gateway, paid):
         with pytest.raises(TradeAlreadyPaid):
-            gateway.close_payment(paid.out_trade_no)
+            gateway.close_payment(paid.out_trade_no, gateway_ref=self.ref(paid))
 
     # --- Refund -----------------------------------------------------------------------------
 
@@ -209,8 +237,13 @@ class GatewayContract:
 
         assert first.status in (RefundStatus.SUCCEEDED, RefundStatus.PROCESSING)
         assert rest.refund_fen == paid.amount_fen - 290
-        for suffix in ("01", "02"):
-            refund = gateway.query_refund(paid.out_trade_no, f"{paid.order.order_no}R{suffix}")
+        for suffix, answer in (("01", first), ("02", rest)):
+            refund = gateway.query_refund(
+                paid.out_trade_no,
+                f"{paid.order.order_no}R{suffix}",
+                gateway_trade_no=paid.gateway_trade_no,
+                gateway_refund_no=answer.gateway_refund_no,
+            )
             assert refund.status == RefundStatus.SUCCEEDED
 
     def test_refund_is_idempotent_for_the_same_refund_number(self, gateway, paid):
@@ -229,7 +262,7 @@ class GatewayContract:
 
     def test_refund_of_unpaid_trade_is_rejected(self, gateway, payment, request_for):
         request = request_for(payment, gateway.methods[0].code)
-        self.buyer_opens(gateway.start_payment(request), request)
+        self.buyer_opens(self.start(gateway, payment, request), request)
 
         with pytest.raises(GatewayRejected):
             gateway.refund(self.refund_request(payment, 100))
@@ -246,6 +279,8 @@ class GatewayContract:
         mine = [e for e in statement.entries if e.out_trade_no == paid.out_trade_no]
         kinds = sorted((e.kind, e.amount_fen) for e in mine)
         assert kinds == [(StatementEntryKind.PAYMENT, paid.amount_fen), (StatementEntryKind.REFUND, 300)]
+        assert {e.currency for e in mine} == {paid.order.currency}
+        assert [e.fee_fen for e in mine if e.kind == StatementEntryKind.PAYMENT] == [self.payment_fee_fen]
 
     # --- Failure modes ----------------------------------------------------------------------
 
@@ -253,7 +288,7 @@ class GatewayContract:
         self.make_unreachable(settings)
 
         with pytest.raises(GatewayUnavailable):
-            gateway_get(self.channel).query_payment(_out_trade_no())
+            gateway_get(self.channel).query_payment(_out_trade_no(), gateway_ref=self.unknown_ref)
 
     # --- Transfers (channels that support them) ---------------------------------------------
 

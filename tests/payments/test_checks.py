@@ -92,10 +92,47 @@ def test_unloadable_alipay_key_is_reported(settings):
 
 
 def test_channel_without_a_gateway_is_reported(settings):
-    settings.PAYMENTS_CHANNELS = ["paypal"]
+    settings.PAYMENTS_CHANNELS = ["applepay"]
 
     assert [e.id for e in check_gateway_configuration()] == ["payments.E004"]
 
 
 def test_sandbox_defaults_configure_every_channel():
     assert check_gateway_configuration() == []
+
+
+def test_the_sandbox_credentials_of_stripe_paypal_and_unionpay_are_refused_outside_sandbox(live):
+    live.PAYMENTS_CHANNELS = ["stripe", "paypal", "unionpay"]
+
+    assert error_ids(check_no_test_only_keys()) == [
+        ("payments.E001", "STRIPE_SECRET_KEY"),
+        ("payments.E001", "STRIPE_WEBHOOK_SECRET"),
+        ("payments.E001", "PAYPAL_CLIENT_SECRET"),
+        ("payments.E001", "PAYPAL_WEBHOOK_ID"),
+        ("payments.E001", "UNIONPAY_SIGN_CERT"),
+        ("payments.E001", "UNIONPAY_ROOT_CERT"),
+        ("payments.E001", "UNIONPAY_MIDDLE_CERT"),
+    ]
+
+
+def test_a_stripe_publishable_key_in_place_of_the_secret_key_is_reported(settings):
+    settings.PAYMENTS_CHANNELS = ["stripe"]
+    settings.STRIPE_SECRET_KEY = "pk_test_123"
+
+    assert [e.msg for e in check_gateway_configuration()] == [
+        "stripe: STRIPE_SECRET_KEY must be a secret (sk_…) or restricted (rk_…) key."
+    ]
+
+
+def test_a_unionpay_certificate_that_does_not_open_is_reported(settings):
+    settings.PAYMENTS_CHANNELS = ["unionpay"]
+    settings.UNIONPAY_SIGN_CERT_PASSWORD = "wrong"
+
+    assert [e.msg.split(":")[0] for e in check_gateway_configuration()] == ["unionpay"]
+
+
+def test_paypal_without_a_webhook_id_is_reported(settings):
+    settings.PAYMENTS_CHANNELS = ["paypal"]
+    settings.PAYPAL_WEBHOOK_ID = ""
+
+    assert [e.msg for e in check_gateway_configuration()] == ["paypal: PAYPAL_WEBHOOK_ID is not set."]

@@ -240,6 +240,7 @@ class AlipayGateway(Gateway):
         model.time_expire = _beijing_time(request.expires_at)
 
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
+        self.currency_check(request.currency)
         if request.method == "page":
             return self._start_page_pay(request)
         if request.method == "qr":
@@ -336,7 +337,7 @@ class AlipayGateway(Gateway):
 
     # --- Query and close ------------------------------------------------------------------------
 
-    def query_payment(self, out_trade_no: str) -> PaymentEvent:
+    def query_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> PaymentEvent:
         method = "alipay.trade.query"
         model = AlipayTradeQueryModel()
         model.out_trade_no = out_trade_no
@@ -358,7 +359,7 @@ class AlipayGateway(Gateway):
             raw_status=reply["trade_status"],
         )
 
-    def close_payment(self, out_trade_no: str) -> None:
+    def close_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> None:
         model = AlipayTradeCloseModel()
         model.out_trade_no = out_trade_no
         try:
@@ -401,7 +402,9 @@ class AlipayGateway(Gateway):
         # "N": this refund number was seen before; its own record says for how much and how it went.
         return self.query_refund(request.out_trade_no, request.out_refund_no)
 
-    def query_refund(self, out_trade_no: str, out_refund_no: str) -> RefundEvent:
+    def query_refund(
+        self, out_trade_no: str, out_refund_no: str, *, gateway_trade_no: str = "", gateway_refund_no: str = ""
+    ) -> RefundEvent:
         method = "alipay.trade.fastpay.refund.query"
         model = AlipayTradeFastpayRefundQueryModel()
         model.out_trade_no = out_trade_no

@@ -253,6 +253,7 @@ class WechatGateway(Gateway):
     # --- Paying ---------------------------------------------------------------------------------
 
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
+        self.currency_check(request.currency)
         with self._logged("unifiedorder", request.out_trade_no):
             trade_type = TRADE_TYPES.get(request.method)
             if trade_type is None:
@@ -277,7 +278,7 @@ class WechatGateway(Gateway):
                 raise GatewayResponseInvalid("wechat unifiedorder: no code_url", code="BAD_RESPONSE")
         return PaymentStart(kind=StartKind.QR, qr_content=code_url)
 
-    def query_payment(self, out_trade_no: str) -> PaymentEvent:
+    def query_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> PaymentEvent:
         with self._logged("orderquery", out_trade_no):
             reply = self._call("orderquery", self._client().order.query, out_trade_no=out_trade_no)
             status = TRADE_STATUSES.get(reply.get("trade_state", ""))
@@ -297,7 +298,7 @@ class WechatGateway(Gateway):
             except ProtocolError as exc:
                 raise GatewayResponseInvalid(f"wechat orderquery: {exc}", code="BAD_RESPONSE") from exc
 
-    def close_payment(self, out_trade_no: str) -> None:
+    def close_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> None:
         with self._logged("closeorder", out_trade_no):
             try:
                 self._call("closeorder", self._client().order.close, out_trade_no=out_trade_no)
@@ -397,7 +398,9 @@ class WechatGateway(Gateway):
             raw_status="PROCESSING",
         )
 
-    def query_refund(self, out_trade_no: str, out_refund_no: str) -> RefundEvent:
+    def query_refund(
+        self, out_trade_no: str, out_refund_no: str, *, gateway_trade_no: str = "", gateway_refund_no: str = ""
+    ) -> RefundEvent:
         with self._logged("refundquery", out_refund_no):
             reply = self._call("refundquery", self._client().refund.query, out_refund_no=out_refund_no)
             try:
