@@ -440,6 +440,11 @@ class WechatGateway(Gateway):
                 kind = StatementEntryKind.REFUND
             else:
                 continue  # revoked trades, refunds still processing: no money moved on this day
+            fee_fen = row.fee_fen if kind == StatementEntryKind.PAYMENT else -row.fee_fen
+            if fee_fen < 0:
+                raise GatewayResponseInvalid(
+                    f"wechat downloadbill: a fee in the wrong direction: {row}", code="BAD_BILL"
+                )
             entries.append(
                 StatementEntry(
                     kind=kind,
@@ -448,6 +453,7 @@ class WechatGateway(Gateway):
                     amount_fen=row.amount_fen,
                     occurred_at=row.occurred_at,
                     out_refund_no=row.out_refund_no,
+                    fee_fen=fee_fen,
                 )
             )
         return Statement(channel=self.channel, day=day, entries=tuple(entries))
