@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from payments.checks import check_gateway_configuration, check_no_test_only_keys, check_wechat_sign_type
+from payments.checks import (
+    check_gateway_configuration,
+    check_no_test_only_keys,
+    check_order_timeout_fits_every_channel,
+    check_wechat_sign_type,
+)
 
 KEYS = Path(__file__).resolve().parents[2] / "payments" / "simulators" / "keys"
 
@@ -99,3 +104,25 @@ def test_channel_without_a_gateway_is_reported(settings):
 
 def test_sandbox_defaults_configure_every_channel():
     assert check_gateway_configuration() == []
+
+
+def test_an_order_timeout_under_wechats_five_minutes_is_refused_when_wechat_is_offered(settings):
+    settings.ORDER_TIMEOUT_MINUTES = 4
+
+    errors = check_order_timeout_fits_every_channel()
+
+    assert [e.id for e in errors] == ["payments.E005"]
+    assert errors[0].msg == "ORDER_TIMEOUT_MINUTES is 4; WeChat Pay needs at least 5 minutes to pay an order."
+
+
+def test_a_short_order_timeout_is_fine_without_wechat(settings):
+    settings.ORDER_TIMEOUT_MINUTES = 4
+    settings.PAYMENTS_CHANNELS = ["alipay", "sandbox"]
+
+    assert check_order_timeout_fits_every_channel() == []
+
+
+def test_five_minutes_is_enough_for_wechat(settings):
+    settings.ORDER_TIMEOUT_MINUTES = 5
+
+    assert check_order_timeout_fits_every_channel() == []

@@ -126,6 +126,8 @@ class WechatGateway(Gateway):
     display_name = "WeChat Pay"
     methods = (PaymentMethod("native", "WeChat Pay · scan with WeChat"),)
     simulator_urls = "payments.simulators.wechat"
+    # unifiedorder refuses a time_expire less than 5 minutes away (and closeorder a trade younger).
+    min_payment_window = dt.timedelta(minutes=5)
 
     def __init__(self) -> None:
         self.app_id = settings.WECHAT_APP_ID

@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from knowpay.money import fen_to_yuan
 from payments.models import SimulatedRefund, SimulatedTrade
-from payments.simulators.alipay.protocol import APP_ID, BEIJING, GATEWAY, SELLER_ID
+from payments.simulators.alipay.protocol import BEIJING, GATEWAY, app_id, seller_id
 from payments.simulators.fees import payment_fee_fen, refund_fee_fen
 
 BILL_URL_SALT = "alipay-simulator-bill"
@@ -43,7 +43,7 @@ RULE = "-" * 41
 
 
 def bill_token(day: dt.date) -> str:
-    return signing.dumps({"app_id": APP_ID, "day": day.isoformat()}, salt=BILL_URL_SALT)
+    return signing.dumps({"app_id": app_id(), "day": day.isoformat()}, salt=BILL_URL_SALT)
 
 
 def bill_day(token: str) -> dt.date | None:
@@ -84,9 +84,9 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
     """The zip file name and bytes of the trade bill of `day` (Beijing time)."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=BEIJING)
     end = start + dt.timedelta(days=1)
-    trades = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=APP_ID, paid_at__gte=start, paid_at__lt=end)
+    trades = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=app_id(), paid_at__gte=start, paid_at__lt=end)
     refunds = SimulatedRefund.objects.filter(
-        trade__gateway=GATEWAY, trade__merchant_id=APP_ID, succeeded_at__gte=start, succeeded_at__lt=end
+        trade__gateway=GATEWAY, trade__merchant_id=app_id(), succeeded_at__gte=start, succeeded_at__lt=end
     ).select_related("trade")
     rows, paid, refunded, fees = [], 0, 0, 0
     for trade in trades.order_by("paid_at"):
@@ -110,7 +110,7 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
     period = f"#起始日期：[{start:%Y年%m月%d日 %H:%M:%S}]   终止日期：[{end:%Y年%m月%d日 %H:%M:%S}]"
     exported = f"#导出时间：[{timezone.localtime(timezone.now(), BEIJING):%Y年%m月%d日 %H:%M:%S}]"
     detail = _csv(
-        ["#支付宝业务明细查询", f"#账号：[{SELLER_ID}]", period, f"#{RULE}业务明细列表{RULE}"],
+        ["#支付宝业务明细查询", f"#账号：[{seller_id()}]", period, f"#{RULE}业务明细列表{RULE}"],
         DETAIL_HEADER,
         rows,
         [
@@ -122,7 +122,7 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
     )
     net = paid - refunded + fees
     summary = _csv(
-        ["#支付宝业务汇总查询", f"#账号：[{SELLER_ID}]", period, f"#{RULE}业务汇总列表{RULE}"],
+        ["#支付宝业务汇总查询", f"#账号：[{seller_id()}]", period, f"#{RULE}业务汇总列表{RULE}"],
         SUMMARY_HEADER,
         [
             [
@@ -142,7 +142,7 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
         ],
         [f"#{RULE}业务汇总列表结束{RULE}", exported],
     )
-    stem = f"{SELLER_ID}_{day:%Y%m%d}"
+    stem = f"{seller_id()}_{day:%Y%m%d}"
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr(f"{stem}_业务明细.csv", detail)

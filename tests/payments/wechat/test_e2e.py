@@ -187,6 +187,21 @@ def test_a_day_paid_and_refunded_through_wechat_reconciles_with_its_fees_booked(
     assert ledger_violations() == []
 
 
+def test_an_order_with_under_five_minutes_left_can_still_be_paid_with_wechat(browser, course, learner):
+    checkout = browser.post(f"/courses/{course.slug}/buy/")
+    Order.objects.filter(learner=learner).update(expires_at=timezone.now() + dt.timedelta(minutes=2))
+
+    qr_page = browser.submit(checkout, "/pay/", method="wechat:native")
+    scan_page = browser.get(html.unescape(_PAYMENT_PAGE_LINK.search(qr_page.text).group(1)))
+    browser.submit(scan_page, "/pay/")
+
+    order = Order.objects.get(learner=learner)
+    trade = SimulatedTrade.objects.get(gateway="wechat")
+    assert order.expires_at >= timezone.now() + dt.timedelta(minutes=4)
+    assert trade.expires_at == order.expires_at.replace(microsecond=0)
+    assert (order.status, order.paid_after_close) == (Order.Status.PAID, False)
+
+
 def test_switching_to_another_channel_within_five_minutes_leaves_the_wechat_trade_open(browser, course, learner):
     checkout = browser.post(f"/courses/{course.slug}/buy/")
     browser.submit(checkout, "/pay/", method="wechat:native")
