@@ -67,8 +67,12 @@ def test_sandbox_channel_outside_sandbox_mode_is_refused(live):
     assert [e.id for e in check_no_test_only_keys()] == ["payments.E002"]
 
 
-def test_test_keys_are_fine_in_sandbox_mode(settings):
-    settings.PAYMENTS_SANDBOX = True
+def test_test_keys_are_fine_in_sandbox_mode(live):
+    live.ALIPAY_APP_PRIVATE_KEY = str(KEYS / "TEST_ONLY_alipay_app_private.pem")
+    live.WECHAT_API_KEY = "TESTONLYwechatapikey0123456789ab"
+    live.PAYMENTS_CHANNELS = ["alipay", "wechat", "sandbox"]
+    assert len(check_no_test_only_keys()) == 3  # the same settings, refused outside sandbox mode
+    live.PAYMENTS_SANDBOX = True
 
     assert check_no_test_only_keys() == []
 
