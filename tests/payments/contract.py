@@ -246,6 +246,8 @@ class GatewayContract:
         mine = [e for e in statement.entries if e.out_trade_no == paid.out_trade_no]
         kinds = sorted((e.kind, e.amount_fen) for e in mine)
         assert kinds == [(StatementEntryKind.PAYMENT, paid.amount_fen), (StatementEntryKind.REFUND, 300)]
+        # A fee is never negative (the kind gives its direction) and never more than the money it is on.
+        assert all(0 <= e.fee_fen <= e.amount_fen for e in mine)
 
     # --- Failure modes ----------------------------------------------------------------------
 
