@@ -72,7 +72,8 @@ def test_alipay_bill_missing_a_column_fails_the_run_with_a_typed_error(gateway_s
         status=SimulatedTrade.Status.PAID,
         paid_at=NOON,
     )
-    without_order_no = [name for name in alipay_bill.DETAIL_HEADER if name != "商户订单号"] + ["备注2"]
+    # The order-number column renamed in place: every other column still reads as before.
+    without_order_no = ["商户订单编号" if name == "商户订单号" else name for name in alipay_bill.DETAIL_HEADER]
     monkeypatch.setattr(alipay_bill, "DETAIL_HEADER", without_order_no)
 
     with pytest.raises(GatewayError):
