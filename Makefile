@@ -6,7 +6,7 @@ PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check install install-dev migrate demo worker beat bench clean
+.PHONY: run test lint check install install-dev migrate demo worker beat bench mutate clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +44,10 @@ check: install-dev
 
 test: lint check
 	$(VENV)/bin/pytest
+
+# Mutation check of the money rules: every mutant of tests/mutants.py must make its tests fail.
+mutate: install-dev
+	$(PY) tests/mutants.py
 
 # A Celery worker and the periodic scheduler, for when CELERY_BROKER_URL points at Redis.
 worker: install

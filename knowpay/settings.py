@@ -261,6 +261,10 @@ PAYOUT_MIN_FEN = env.int("PAYOUT_MIN_FEN", default=10000)
 PAYOUT_TRANSFER_CHANNEL = env.str("PAYOUT_TRANSFER_CHANNEL", default="sandbox" if PAYMENTS_SANDBOX else "alipay")
 # Seconds a single HTTP call to a gateway may take before it counts as unavailable.
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
+# The fee each gateway's contract says it keeps of a payment, in basis points (60 = 0.6%, Alipay's
+# and WeChat Pay's standard rate). Reconciliation books every fee a bill shows and reports a fee
+# that differs from this rate; a channel not listed here has its fees booked as billed, unchecked.
+GATEWAY_FEE_BPS = env.dict("GATEWAY_FEE_BPS", cast={"value": int}, default={"alipay": 60, "wechat": 60})
 # A notification body larger than this is stored truncated and refused.
 NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
 

@@ -1,5 +1,6 @@
 """System checks: refuse TEST-ONLY key material against real gateways, and settings that cannot work."""
 
+import datetime as dt
 from pathlib import Path
 
 from django.conf import settings
@@ -90,4 +91,27 @@ def check_gateway_configuration(app_configs=None, **kwargs):
             Error(f"{channel}: {problem}", hint="See .env.example for this channel's settings.", id="payments.E004")
             for problem in problems
         ]
+    return errors
+
+
+@register("payments")
+def check_order_timeout_fits_every_channel(app_configs=None, **kwargs):
+    """An order must stay open at least as long as every offered gateway lets a trade be open
+    (WeChat Pay refuses a time_expire under 5 minutes away: every WeChat payment would fail)."""
+    timeout = dt.timedelta(minutes=settings.ORDER_TIMEOUT_MINUTES)
+    errors = []
+    for channel in settings.PAYMENTS_CHANNELS:
+        try:
+            gateway = gateway_get(channel)
+        except (UnknownChannel, GatewayError):
+            continue  # reported by check_gateway_configuration
+        if timeout < gateway.min_payment_window:
+            errors.append(
+                Error(
+                    f"ORDER_TIMEOUT_MINUTES is {settings.ORDER_TIMEOUT_MINUTES}; {gateway.display_name} needs "
+                    f"at least {gateway.min_payment_window.total_seconds() / 60:g} minutes to pay an order.",
+                    hint=f"Raise ORDER_TIMEOUT_MINUTES, or remove '{channel}' from PAYMENTS_CHANNELS.",
+                    id="payments.E005",
+                )
+            )
     return errors

@@ -210,7 +210,7 @@ def sales_csv(request: HttpRequest) -> StreamingHttpResponse:
     ]
     rows = (
         [
-            f"{timezone.localtime(sale.created_at):%Y-%m-%d %H:%M:%S}",
+            f"{timezone.localtime(sale.occurred_at):%Y-%m-%d %H:%M:%S}",
             sale.payment.order.order_no,
             sale.payment.order.course.title,
             fen_to_yuan(sale.gross_fen),

@@ -6,14 +6,16 @@ from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
 from django.shortcuts import get_object_or_404, redirect
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
-from django.utils.html import format_html
+from django.utils.html import format_html, format_html_join
 
 from knowpay.api import ServiceError
 from knowpay.money import MoneyFormatError, format_cny, yuan_to_fen
 from payments.gateways.base import GatewayError
 from payments.models import (
+    GatewayCall,
     GatewayNotification,
     Order,
     OutboxMessage,
@@ -26,6 +28,7 @@ from payments.models import (
     SimulatedTrade,
     SimulatedTransfer,
 )
+from payments.selectors.orders import order_money_trail
 from payments.services.notifications import notification_process
 from payments.services.reconciliation import reconciliation_run
 from payments.services.refunds import refund_approve, refund_issue, refund_reject, refund_send
@@ -161,7 +164,13 @@ class OrderAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}">Refund…</a>', reverse("admin:payments_order_refund", args=[obj.pk]))
 
     refund_link.short_description = "Refund"
-    readonly_fields = ["refund_link"]
+
+    @admin.display(description="Money trail")
+    def money_trail(self, obj):
+        """Attempts, gateway calls, raw notifications, refunds and ledger entries, in time order."""
+        return render_to_string("admin/payments/order_money_trail.html", {"events": order_money_trail(order=obj)})
+
+    readonly_fields = ["refund_link", "money_trail"]
 
 
 @admin.register(Payment)
@@ -248,6 +257,25 @@ class GatewayNotificationAdmin(ReadOnlyAdmin):
         _run_each(self, request, queryset, lambda n: notification_process(notification=n), "Processed again")
 
 
+@admin.register(GatewayCall)
+class GatewayCallAdmin(ReadOnlyAdmin):
+    list_display = [
+        "started_at",
+        "channel",
+        "operation",
+        "out_trade_no",
+        "out_refund_no",
+        "payout_no",
+        "bill_day",
+        "outcome",
+        "code",
+        "duration_ms",
+    ]
+    list_filter = ["channel", "operation", "outcome", "started_at"]
+    search_fields = ["out_trade_no", "out_refund_no", "payout_no", "code"]
+    date_hierarchy = "started_at"
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["dedupe_key", "topic", "created_at", "sent_at", "attempts", "next_attempt_at"]
@@ -262,14 +290,47 @@ if settings.PAYMENTS_SANDBOX:
 
 class ReconciliationItemInline(ReadOnlyInline):
     model = ReconciliationItem
-    fields = ["kind", "entry_kind", "out_trade_no", "out_refund_no", "bill_amount_fen", "our_amount_fen", "note"]
+    fields = [
+        "kind",
+        "entry_kind",
+        "out_trade_no",
+        "out_refund_no",
+        "bill_amount_fen",
+        "our_amount_fen",
+        "bill_fee_fen",
+        "expected_fee_fen",
+        "note",
+    ]
 
 
 @admin.register(ReconciliationRun)
 class ReconciliationRunAdmin(ReadOnlyAdmin):
-    list_display = ["day", "channel", "status", "bill_in", "bill_out", "ours_in", "ours_out", "finished_at"]
+    list_display = [
+        "day",
+        "channel",
+        "status",
+        "bill_in",
+        "bill_out",
+        "bill_fees",
+        "ours_in",
+        "ours_out",
+        "ledger_in",
+        "ledger_out",
+        "ledger_fees",
+        "finished_at",
+    ]
     list_filter = ["status", "channel", "day"]
     inlines = [ReconciliationItemInline]
+    readonly_fields = ["three_way_differences"]
+    bill_fees = _money("bill_fees_fen", "Bill: gateway fees")
+    ledger_in = _money("ledger_payments_fen", "Ledger: paid in")
+    ledger_out = _money("ledger_refunds_fen", "Ledger: refunded")
+    ledger_fees = _money("ledger_fees_fen", "Ledger: gateway fees")
+
+    @admin.display(description="Three-way differences (bill, ours, ledger)")
+    def three_way_differences(self, obj):
+        return format_html_join("", "<div>{}</div>", ((line,) for line in obj.differences())) or "None"
+
     actions = ["run_again"]
     bill_in = _money("bill_payments_fen", "Bill: paid in")
     bill_out = _money("bill_refunds_fen", "Bill: refunded")

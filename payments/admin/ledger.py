@@ -40,10 +40,10 @@ class LedgerLineInline(DebitCreditColumns, ReadOnlyInline):
 
 @admin.register(LedgerEntry)
 class LedgerEntryAdmin(ReadOnlyAdmin):
-    list_display = ["reference", "kind", "amount", "creator", "created_at", "description"]
-    list_filter = ["kind", "created_at"]
+    list_display = ["reference", "kind", "amount", "creator", "occurred_at", "created_at", "description"]
+    list_filter = ["kind", "occurred_at"]
     search_fields = ["reference", "description", "creator__username"]
-    date_hierarchy = "created_at"
+    date_hierarchy = "occurred_at"
     list_select_related = ["creator"]
     inlines = [LedgerLineInline]
 

@@ -83,6 +83,18 @@ class GatewayConfigurationError(GatewayError):
     """Missing or unusable settings (keys, ids)."""
 
 
+class GatewayContractViolation(GatewayError):
+    """A gateway module raised something other than a GatewayError (a KeyError on a bill missing a
+    column, a bug): the contract boundary turns it into this, the original chained as `__cause__`.
+
+    The outcome at the gateway is unknown, as with GatewayUnavailable: callers retry, never fail
+    the payment or refund on it.
+    """
+
+    def __init__(self, message: str, *, code: str = "CONTRACT_VIOLATION", user_message: str | None = None) -> None:
+        super().__init__(message, code=code, user_message=user_message)
+
+
 # --- What goes in ---------------------------------------------------------------------------
 
 
@@ -257,7 +269,9 @@ class StatementEntry:
     occurred_at: dt.datetime
     out_refund_no: str = ""
     currency: str = "CNY"
-    # What the gateway charged for this entry, in the same currency (0 if its report has no fee).
+    # The gateway's fee on this entry in the same currency, never negative (0 if its report has
+    # none); like the amount, `kind` says the direction: on a payment what the gateway kept, on a
+    # refund what it gave back of that payment's fee.
     fee_fen: int = 0
 
 
@@ -289,6 +303,9 @@ class Gateway(ABC):
     currencies: ClassVar[tuple[str, ...]] = ("CNY",)
     # Request headers (Django META names) its notifications are verified with, kept with the raw body.
     notification_headers: ClassVar[tuple[str, ...]] = ()
+    # The shortest time a new trade may be open at this gateway (WeChat Pay refuses a time_expire
+    # under 5 minutes away): checkout gives an order at least this long for an attempt.
+    min_payment_window: ClassVar[dt.timedelta] = dt.timedelta(0)
 
     @abstractmethod
     def start_payment(self, request: PaymentRequest) -> PaymentStart:

@@ -1,5 +1,6 @@
 """Payments data. Models hold data and invariants (as database constraints); logic lives in services."""
 
+from payments.models.gateway_calls import GatewayCall
 from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
@@ -15,6 +16,7 @@ from payments.models.simulator import (
 
 __all__ = [
     "AppendOnlyError",
+    "GatewayCall",
     "GatewayNotification",
     "LedgerAccount",
     "LedgerEntry",

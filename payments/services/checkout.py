@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
@@ -20,6 +21,11 @@ from payments.services.orders import order_expire, payments_close_at_gateway_lat
 logger = logging.getLogger(__name__)
 
 
+# Time for a request to reach a gateway and for its clock to differ from ours, on top of the
+# shortest trade it accepts: a trade asked for "exactly 5 minutes" arrives with less.
+EXPIRY_MARGIN = dt.timedelta(minutes=1)
+
+
 class CheckoutError(ServiceError):
     pass
 
@@ -33,7 +39,10 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
     """Start (or resume) paying `order` through `channel`/`method`; returns what the browser needs.
 
     Repeated clicks get the same attempt (and, for a QR code, the same code) back. Choosing another
-    channel opens a new attempt and closes the previous ones at their gateways.
+    channel opens a new attempt and closes the previous ones at their gateways. A gateway that needs
+    a trade open for longer than the order has left (WeChat Pay: 5 minutes) gets it: the order's
+    expiry moves to that minimum from now, so the learner pays a trade the gateway accepted and
+    the order does not close under it.
 
     Raises:
         CheckoutError: unknown channel or method; the order is not pending or has expired.
@@ -67,6 +76,11 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
                 amount_fen=order.amount_fen,
             )
         payments_close_at_gateway_later(order=order, keep=attempt)
+        shortest_expiry = timezone.now() + gateway.min_payment_window + EXPIRY_MARGIN
+        if attempt.start_data.get("kind") != StartKind.QR and order.expires_at < shortest_expiry:
+            # A trade is about to be opened at the gateway (a QR code, once, is reused after).
+            order.expires_at = shortest_expiry
+            order.save(update_fields=["expires_at", "updated_at"])
 
     if attempt.start_data.get("kind") == StartKind.QR:
         # A QR code costs the gateway a trade creation; redirects and forms are re-signed locally

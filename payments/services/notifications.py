@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.gateways import gateway_get
-from payments.gateways.base import IncomingNotification, NotificationRejected, PaymentEvent
+from payments.gateways.base import GatewayError, IncomingNotification, NotificationRejected, PaymentEvent
 from payments.models import GatewayNotification
 from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
 from payments.services.refunds import refund_event_apply
@@ -80,6 +80,10 @@ def notification_process(*, notification: GatewayNotification) -> NotificationRe
             "notification rejected", extra={"notification": notification.pk, "channel": notification.channel}
         )
         return _record(notification, GatewayNotification.Outcome.REJECTED, f"{exc.code}: {exc}", ack=False)
+    except GatewayError as exc:
+        # Our module failed to read it (see payments.gateways.boundary): not the sender's fault, so
+        # not rejected; the gateway sends it again, and staff can process it again once fixed.
+        return _record(notification, GatewayNotification.Outcome.FAILED, f"{exc.code}: {exc}", ack=False)
 
     fields = {"event_type": event.raw_status[:30], "out_trade_no": event.out_trade_no[:64]}
     try:

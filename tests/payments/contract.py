@@ -281,6 +281,8 @@ class GatewayContract:
         assert kinds == [(StatementEntryKind.PAYMENT, paid.amount_fen), (StatementEntryKind.REFUND, 300)]
         assert {e.currency for e in mine} == {paid.order.currency}
         assert [e.fee_fen for e in mine if e.kind == StatementEntryKind.PAYMENT] == [self.payment_fee_fen]
+        # A fee is never negative (the kind gives its direction) and never more than the money it is on.
+        assert all(0 <= e.fee_fen <= e.amount_fen for e in mine)
 
     # --- Failure modes ----------------------------------------------------------------------
 

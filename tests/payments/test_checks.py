@@ -4,7 +4,12 @@ from pathlib import Path
 
 import pytest
 
-from payments.checks import check_gateway_configuration, check_no_test_only_keys, check_wechat_sign_type
+from payments.checks import (
+    check_gateway_configuration,
+    check_no_test_only_keys,
+    check_order_timeout_fits_every_channel,
+    check_wechat_sign_type,
+)
 
 KEYS = Path(__file__).resolve().parents[2] / "payments" / "simulators" / "keys"
 
@@ -62,8 +67,12 @@ def test_sandbox_channel_outside_sandbox_mode_is_refused(live):
     assert [e.id for e in check_no_test_only_keys()] == ["payments.E002"]
 
 
-def test_test_keys_are_fine_in_sandbox_mode(settings):
-    settings.PAYMENTS_SANDBOX = True
+def test_test_keys_are_fine_in_sandbox_mode(live):
+    live.ALIPAY_APP_PRIVATE_KEY = str(KEYS / "TEST_ONLY_alipay_app_private.pem")
+    live.WECHAT_API_KEY = "TESTONLYwechatapikey0123456789ab"
+    live.PAYMENTS_CHANNELS = ["alipay", "wechat", "sandbox"]
+    assert len(check_no_test_only_keys()) == 3  # the same settings, refused outside sandbox mode
+    live.PAYMENTS_SANDBOX = True
 
     assert check_no_test_only_keys() == []
 
@@ -136,3 +145,25 @@ def test_paypal_without_a_webhook_id_is_reported(settings):
     settings.PAYPAL_WEBHOOK_ID = ""
 
     assert [e.msg for e in check_gateway_configuration()] == ["paypal: PAYPAL_WEBHOOK_ID is not set."]
+
+
+def test_an_order_timeout_under_wechats_five_minutes_is_refused_when_wechat_is_offered(settings):
+    settings.ORDER_TIMEOUT_MINUTES = 4
+
+    errors = check_order_timeout_fits_every_channel()
+
+    assert [e.id for e in errors] == ["payments.E005"]
+    assert errors[0].msg == "ORDER_TIMEOUT_MINUTES is 4; WeChat Pay needs at least 5 minutes to pay an order."
+
+
+def test_a_short_order_timeout_is_fine_without_wechat(settings):
+    settings.ORDER_TIMEOUT_MINUTES = 4
+    settings.PAYMENTS_CHANNELS = ["alipay", "sandbox"]
+
+    assert check_order_timeout_fits_every_channel() == []
+
+
+def test_five_minutes_is_enough_for_wechat(settings):
+    settings.ORDER_TIMEOUT_MINUTES = 5
+
+    assert check_order_timeout_fits_every_channel() == []

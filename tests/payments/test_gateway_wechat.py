@@ -14,6 +14,7 @@ from tests.payments.contract import GatewayContract
 
 class TestWechatContract(GatewayContract):
     channel = "wechat"
+    payment_fee_fen = 8  # 0.6 % of ¥12.90, rounded half up
 
     def buyer_opens(self, start: PaymentStart, request: PaymentRequest):
         page = Browser(self.site_url).get(start.qr_content)

@@ -126,6 +126,8 @@ class WechatGateway(Gateway):
     display_name = "WeChat Pay"
     methods = (PaymentMethod("native", "WeChat Pay · scan with WeChat"),)
     simulator_urls = "payments.simulators.wechat"
+    # unifiedorder refuses a time_expire less than 5 minutes away (and closeorder a trade younger).
+    min_payment_window = dt.timedelta(minutes=5)
 
     def __init__(self) -> None:
         self.app_id = settings.WECHAT_APP_ID
@@ -443,6 +445,11 @@ class WechatGateway(Gateway):
                 kind = StatementEntryKind.REFUND
             else:
                 continue  # revoked trades, refunds still processing: no money moved on this day
+            fee_fen = row.fee_fen if kind == StatementEntryKind.PAYMENT else -row.fee_fen
+            if fee_fen < 0:
+                raise GatewayResponseInvalid(
+                    f"wechat downloadbill: a fee in the wrong direction: {row}", code="BAD_BILL"
+                )
             entries.append(
                 StatementEntry(
                     kind=kind,
@@ -451,6 +458,7 @@ class WechatGateway(Gateway):
                     amount_fen=row.amount_fen,
                     occurred_at=row.occurred_at,
                     out_refund_no=row.out_refund_no,
+                    fee_fen=fee_fen,
                 )
             )
         return Statement(channel=self.channel, day=day, entries=tuple(entries))

@@ -9,7 +9,8 @@ from payments.selectors.ledger import ledger_violations
 class Command(BaseCommand):
     help = (
         "Verify the ledger: entries balance, cached balances equal their lines, every paid payment has its "
-        "sale, every succeeded refund and duplicate payment its posting, every payout the entries of its state."
+        "sale, every succeeded refund and duplicate payment its posting, every payout the entries of its state, "
+        "every gateway fee on a reconciled bill its booking."
     )
 
     def handle(self, *args, **options):

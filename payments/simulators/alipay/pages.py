@@ -16,14 +16,14 @@ from knowpay.money import fen_to_yuan
 from payments.models import SimulatedTrade
 from payments.simulators.alipay.bill import bill_archive, bill_day
 from payments.simulators.alipay.protocol import (
-    APP_ID,
     GATEWAY,
-    SELLER_ID,
     Refusal,
+    app_id,
     beijing,
     biz_content,
     check_system_parameters,
     order_fields,
+    seller_id,
 )
 from payments.simulators.alipay.signing import signed_message
 from payments.simulators.alipay.trades import (
@@ -75,7 +75,7 @@ def cashier_open(request, params: dict[str, str]):
             mark_opened(trade)
     if error is not None:
         return _error_page(request, error)
-    return render(request, "simulators/alipay/cashier.html", {"trade": trade, "seller_id": SELLER_ID})
+    return render(request, "simulators/alipay/cashier.html", {"trade": trade, "seller_id": seller_id()})
 
 
 def _paid_now(trade_lookup) -> tuple[SimulatedTrade, Refusal | None]:
@@ -95,12 +95,12 @@ def _return_url(trade: SimulatedTrade) -> str:
     """The merchant's return_url with Alipay's signed synchronous-return parameters."""
     params = signed_message(
         {
-            "app_id": APP_ID,
-            "auth_app_id": APP_ID,
+            "app_id": app_id(),
+            "auth_app_id": app_id(),
             "charset": "utf-8",
             "method": "alipay.trade.page.pay.return",
             "out_trade_no": trade.out_trade_no,
-            "seller_id": SELLER_ID,
+            "seller_id": seller_id(),
             "timestamp": beijing(timezone.now()),
             "total_amount": fen_to_yuan(trade.amount_fen),
             "trade_no": trade.trade_no,
@@ -126,7 +126,7 @@ def cashier_pay(request, trade_no: str):
 @require_POST
 def cashier_cancel(request, trade_no: str):
     # Leaving the cashier: the trade stays open, unpaid, until it expires or is closed.
-    trade = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=APP_ID, trade_no=trade_no).first()
+    trade = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=app_id(), trade_no=trade_no).first()
     if trade is None:
         raise Http404("No such trade.")
     if trade.return_url:
@@ -137,7 +137,7 @@ def cashier_cancel(request, trade_no: str):
 def _scanned_trade(token: str) -> SimulatedTrade | None:
     trade = (
         SimulatedTrade.objects.select_for_update()
-        .filter(gateway=GATEWAY, merchant_id=APP_ID, extra__qr_token=token)
+        .filter(gateway=GATEWAY, merchant_id=app_id(), extra__qr_token=token)
         .first()
     )
     if trade is not None:
@@ -155,7 +155,7 @@ def scan(request, token: str):
             raise Http404("No such QR code.")
         if trade.status == SimulatedTrade.Status.WAITING:
             mark_opened(trade)
-    return render(request, "simulators/alipay/scan.html", {"trade": trade, "seller_id": SELLER_ID})
+    return render(request, "simulators/alipay/scan.html", {"trade": trade, "seller_id": seller_id()})
 
 
 @sandbox_only
@@ -170,7 +170,7 @@ def scan_pay(request, token: str):
 @sandbox_only
 @require_POST
 def scan_cancel(request, token: str):
-    trade = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=APP_ID, extra__qr_token=token).first()
+    trade = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=app_id(), extra__qr_token=token).first()
     if trade is None:
         raise Http404("No such QR code.")
     return _result_page(request, trade, "已取消 · Payment cancelled")

@@ -111,6 +111,9 @@ def test_staff_refund_is_sent_to_alipay_and_revokes_access(browser, course, lear
     assert refund.status == Refund.Status.SUCCEEDED
     assert Order.objects.get(pk=order.pk).status == Order.Status.REFUNDED
     assert SimulatedTrade.objects.get(gateway="alipay").refunded_fen == order.amount_fen
+    enrollment = Enrollment.objects.get(learner=learner, course=course)
+    assert enrollment.revoked_at is not None
+    assert "You are enrolled." not in browser.get(f"/courses/{course.slug}/").text
     # Alipay then notifies TRADE_CLOSED; it is acknowledged and changes nothing more.
     closed = GatewayNotification.objects.filter(channel="alipay").latest("id")
     assert (closed.event_type, closed.outcome) == ("TRADE_CLOSED", GatewayNotification.Outcome.IGNORED)

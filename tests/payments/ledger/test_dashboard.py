@@ -169,9 +169,12 @@ def test_the_chart_shows_each_day_of_the_chosen_period(creator_client, creator, 
         entry__kind__in=["sale", "refund"],
     )
     assert response.context["period_net_fen"] == period_net
-    # Every movement of the history was posted today: the last bar carries it all.
-    assert chart["bars"][-1]["title"].startswith(f"{today:%Y-%m-%d}: {format_cny(period_net)} ")
-    assert all(bar["height"] == 0 for bar in chart["bars"][:-1])
+    # Each day shows what was paid or refunded that day, not when it was posted (all of it today).
+    bars = {bar["title"][:10]: bar for bar in chart["bars"]}
+    ten_days_ago = today - dt.timedelta(days=10)
+    assert bars[f"{ten_days_ago:%Y-%m-%d}"]["title"] == f"{ten_days_ago:%Y-%m-%d}: ¥11.61 (sales ¥11.61, refunds ¥0.00)"
+    assert bars[f"{today:%Y-%m-%d}"]["title"] == f"{today:%Y-%m-%d}: -¥16.11 (sales ¥0.00, refunds ¥16.11)"
+    assert sum(bar["height"] > 0 for bar in chart["bars"]) == 7
 
 
 def test_an_impossible_period_falls_back_to_the_last_thirty_days(creator_client, creator):
@@ -209,6 +212,9 @@ def test_the_sales_csv_lists_every_sale_with_its_split(creator_client, creator, 
     assert (refunded["gross_yuan"], refunded["fee_yuan"], refunded["net_yuan"]) == ("12.90", "1.29", "11.61")
     assert (refunded["refunded_yuan"], refunded["refunded_from_you_yuan"]) == ("5.00", "4.50")
     assert by_order[history[3].order.order_no]["status"] == "refunded"
+    paid_at = timezone.localtime(history[0].succeeded_at)
+    assert refunded["time"] == f"{paid_at:%Y-%m-%d %H:%M:%S}"
+    assert [row["order_no"] for row in rows][:2] == [history[3].order.order_no, history[5].order.order_no]
 
 
 def test_the_payouts_csv_lists_payouts_with_the_sales_they_paid(creator_client, creator, history):

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0004_reconciliation'),
+        ('payments', '0007_gateway_fees_and_three_way_check'),
     ]
 
     operations = [
