@@ -27,8 +27,16 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# The public base URL of this site: gateways are given notify and return URLs under it.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where the development server listens (`make run` passes both). A server on every interface is
+# browsed through the loopback address.
+HOST = env.str("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=8000)
+_browsable_host = "127.0.0.1" if HOST in ("", "0.0.0.0", "::", "[::]") else HOST  # noqa: S104 (compared, not bound)
+if ":" in _browsable_host and not _browsable_host.startswith("["):
+    _browsable_host = f"[{_browsable_host}]"  # an IPv6 address in a URL
+# The public base URL of this site: gateways are given notify and return URLs under it. Unset, it is
+# the development server's own address, so `PORT=8101 make run` gives gateways URLs on port 8101.
+SITE_URL = env.str("SITE_URL", default=f"http://{_browsable_host}:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
