@@ -97,9 +97,24 @@ def order_qr(request, order_no: str, out_trade_no: str):
 @login_required
 @require_GET
 def order_return(request, order_no: str):
-    # Never marks anything paid: only a verified notification or our own gateway query does.
+    """Where gateways send the learner back, after paying or after giving up (a cancelled cashier,
+    an abandoned phone payment), and where "I have paid" leads: the gateway is asked now, and the
+    page says what it answered. Only that signed answer (or a notification) marks anything paid.
+    """
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
-    return render(request, "payments/order_return.html", {"order": order})
+    problem = ""
+    if order.status == Order.Status.PENDING:
+        try:
+            order = order_sync(order=order)
+        except GatewayError as exc:
+            problem = exc.user_message
+    if order.paid_at is not None:
+        state = "paid"
+    elif order.status != Order.Status.PENDING:
+        state = "closed"
+    else:
+        state = "unknown" if problem else "unpaid"
+    return render(request, "payments/order_return.html", {"order": order, "state": state, "problem": problem})
 
 
 @login_required
@@ -132,17 +147,8 @@ def order_cancel_view(request, order_no: str):
 @login_required
 @require_POST
 def order_check(request, order_no: str):
-    """ "I have paid": ask the gateways now rather than wait for their notification."""
+    """ "I have paid": the return page asks the gateways now and says what they answered."""
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
-    try:
-        order = order_sync(order=order)
-    except GatewayError as exc:
-        messages.error(request, exc.user_message)
-        return redirect("payments:order_return", order_no=order.order_no)
-    if order.paid_at is not None:
-        messages.success(request, "Payment confirmed. Enjoy the course!")
-    else:
-        messages.warning(request, "The payment service has not received your payment yet.")
     return redirect("payments:order_return", order_no=order.order_no)
 
 
