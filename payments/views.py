@@ -51,6 +51,8 @@ def order_detail(request, order_no: str):
             "payments": order.payments.all(),
             "refunds": order.refunds.all(),
             "refund_in_flight": selectors.refund_in_flight_for_order(order=order),
+            "refund_summary": selectors.order_refund_summary(order=order),
+            "duplicate_refunds": selectors.duplicate_refunds_for_order(order=order),
         },
     )
 
@@ -172,6 +174,4 @@ def order_refund(request, order_no: str):
 @login_required
 @require_GET
 def order_list(request):
-    return render(
-        request, "payments/order_list.html", {"orders": selectors.order_list_for_learner(learner=request.user)}
-    )
+    return render(request, "payments/order_list.html", {"rows": selectors.order_rows_for_learner(learner=request.user)})
