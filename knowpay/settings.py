@@ -44,13 +44,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
     "accounts",
     "courses",
     "payments",
+    # After payments, whose runserver (the demo's periodic tasks) extends this app's.
+    "django.contrib.staticfiles",
 ]
 
 MIDDLEWARE = [
