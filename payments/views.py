@@ -5,7 +5,7 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
@@ -17,6 +17,8 @@ from payments import selectors
 from payments.gateways import channel_display_name, gateway_list
 from payments.gateways.base import GatewayError, StartKind
 from payments.models import Order
+from payments.receipts import receipt_pdf
+from payments.selectors.receipts import receipt_get
 from payments.services.checkout import payment_start
 from payments.services.orders import order_cancel, order_create
 from payments.services.refunds import refund_request
@@ -175,3 +177,19 @@ def order_refund(request, order_no: str):
 @require_GET
 def order_list(request):
     return render(request, "payments/order_list.html", {"rows": selectors.order_rows_for_learner(learner=request.user)})
+
+
+@login_required
+@require_GET
+def order_receipt(request, order_no: str):
+    receipt = receipt_get(order_no=order_no, user=request.user)
+    return render(request, "payments/receipt.html", {"receipt": receipt})
+
+
+@login_required
+@require_GET
+def order_receipt_pdf(request, order_no: str):
+    receipt = receipt_get(order_no=order_no, user=request.user)
+    response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{receipt.order_no}.pdf"'
+    return response
