@@ -14,8 +14,9 @@ from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
 from knowpay.money import MoneyFormatError, yuan_to_fen
 from payments import selectors
+from payments.devices import device_from_user_agent
 from payments.gateways import channel_display_name, gateway_list
-from payments.gateways.base import GatewayError, StartKind
+from payments.gateways.base import EVERY_DEVICE, Device, Gateway, GatewayError, PaymentMethod, StartKind
 from payments.models import Order
 from payments.receipts import receipt_pdf
 from payments.selectors.receipts import receipt_get
@@ -37,19 +38,24 @@ def buy(request, slug: str):
     return redirect("payments:order_detail", order_no=order.order_no)
 
 
+def payment_choices(device: Device) -> list[tuple[Gateway, PaymentMethod]]:
+    """The ways to pay that work on `device`: those made for it first, then the ones that work
+    everywhere (QR codes), each group in the order of PAYMENTS_CHANNELS."""
+    choices = [(gateway, method) for gateway in gateway_list() for method in gateway.methods if method.suits(device)]
+    return sorted(choices, key=lambda choice: choice[1].devices == EVERY_DEVICE)
+
+
 @login_required
 @require_GET
 def order_detail(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
-    channels = (
-        [(gateway, gateway.methods) for gateway in gateway_list()] if order.status == Order.Status.PENDING else []
-    )
+    device = device_from_user_agent(request.headers.get("User-Agent", ""))
     return render(
         request,
         "payments/order_detail.html",
         {
             "order": order,
-            "channels": channels,
+            "choices": payment_choices(device) if order.status == Order.Status.PENDING else [],
             "payments": order.payments.all(),
             "refunds": order.refunds.all(),
             "refund_in_flight": selectors.refund_in_flight_for_order(order=order),

@@ -82,6 +82,7 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
         expires_at=order.expires_at,
         client_ip=client_ip,
         product_id=str(order.course_id),
+        quit_url=settings.SITE_URL + reverse("payments:order_detail", kwargs={"order_no": order.order_no}),
     )
     try:
         start = gateway.start_payment(request)
