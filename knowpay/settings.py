@@ -299,6 +299,9 @@ WECHAT_MCH_CERT = env.str(
 WECHAT_MCH_KEY = env.str(
     "WECHAT_MCH_KEY", default=str(_SANDBOX_KEYS / "TEST_ONLY_wechat_mch_key.pem") if PAYMENTS_SANDBOX else ""
 )
+# The 公众号 (official account) AppSecret of WECHAT_APP_ID: paying inside WeChat (JSAPI) learns the
+# payer's openid through its web authorisation, which exchanges codes with this secret.
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="TESTONLYwechatappsecret012345678" if PAYMENTS_SANDBOX else "")
 WECHAT_SIGN_TYPE = env.str("WECHAT_SIGN_TYPE", default="MD5")
 # Empty means: the local WeChat Pay in sandbox mode, https://api.mch.weixin.qq.com/ otherwise.
 WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="")

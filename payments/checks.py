@@ -10,7 +10,7 @@ from payments.gateways.base import GatewayError
 
 _SECRET_SETTINGS = {
     "alipay": ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
-    "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY"),
+    "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY", "WECHAT_APP_SECRET"),
 }
 _MARKERS = ("TEST_ONLY", "TESTONLY", "TEST-ONLY", "TEST ONLY")
 _TEST_KEYS_DIR = Path(__file__).resolve().parent / "simulators" / "keys"

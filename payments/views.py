@@ -20,8 +20,9 @@ from payments.gateways.base import EVERY_DEVICE, Device, Gateway, GatewayError, 
 from payments.models import Order
 from payments.receipts import receipt_pdf
 from payments.selectors.receipts import receipt_get
-from payments.services.checkout import payment_start
+from payments.services.checkout import PayerAuthorizationRequired, payment_start
 from payments.services.orders import order_cancel, order_create
+from payments.services.payers import payer_authorization_state_check, payer_authorize_url, payer_openid_learn
 from payments.services.refunds import refund_request
 from payments.services.sync import order_sync
 
@@ -70,10 +71,17 @@ def order_detail(request, order_no: str):
 def order_pay(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
     channel, _, method = request.POST.get("method", "").partition(":")
+    return _pay(request, order, channel, method)
+
+
+def _pay(request, order: Order, channel: str, method: str):
+    """Start paying and send the browser where the gateway's answer says."""
     try:
         payment, start = payment_start(
             order=order, channel=channel, method=method, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1")
         )
+    except PayerAuthorizationRequired:
+        return _authorize_payer(request, order, channel, method)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("payments:order_detail", order_no=order.order_no)
@@ -81,10 +89,64 @@ def order_pay(request, order_no: str):
         messages.error(request, exc.user_message)
         return redirect("payments:order_detail", order_no=order.order_no)
     if start.kind == StartKind.REDIRECT:
-        return HttpResponseRedirect(start.url)
+        response = HttpResponseRedirect(start.url)
+        # WeChat's H5 page checks that the browser comes from our site: send it our origin (the
+        # default policy, same-origin, would send nothing to another site).
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        return response
     if start.kind == StartKind.FORM:
         return render(request, "payments/gateway_form.html", {"form_html": mark_safe(start.html)})  # noqa: S308 (gateway-built form from our own signed parameters)
+    if start.kind == StartKind.BRIDGE:
+        return redirect("payments:order_bridge", order_no=order.order_no, out_trade_no=payment.out_trade_no)
     return redirect("payments:order_qr", order_no=order.order_no, out_trade_no=payment.out_trade_no)
+
+
+def _authorize_payer(request, order: Order, channel: str, method: str):
+    """The method needs to know who pays: off to the gateway's web authorisation first."""
+    try:
+        url = payer_authorize_url(learner=request.user, order=order, channel=channel, method=method)
+    except GatewayError as exc:
+        messages.error(request, exc.user_message)
+        return redirect("payments:order_detail", order_no=order.order_no)
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@require_GET
+def payer_authorized(request, channel: str):
+    """Where the gateway's web authorisation sends the learner back, with a code and our state."""
+    try:
+        authorization = payer_authorization_state_check(
+            learner=request.user, channel=channel, state=request.GET.get("state", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:order_list")
+    order = selectors.order_get_for_learner(order_no=authorization.order_no, learner=request.user)
+    try:
+        payer_openid_learn(learner=request.user, channel=channel, code=request.GET.get("code", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:order_detail", order_no=order.order_no)
+    except GatewayError as exc:
+        messages.error(request, exc.user_message)
+        return redirect("payments:order_detail", order_no=order.order_no)
+    return _pay(request, order, channel, authorization.method)
+
+
+@login_required
+@require_GET
+def order_bridge(request, order_no: str, out_trade_no: str):
+    """The page inside WeChat that hands the signed parameters to WeixinJSBridge (static JS)."""
+    order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
+    payment = selectors.payment_get_open_for_order(order=order, out_trade_no=out_trade_no)
+    context = {
+        "order": order,
+        "payment": payment,
+        "bridge_params": payment.start_data.get("bridge_params") or {},
+        "channel_name": channel_display_name(payment.channel),
+    }
+    return render(request, "payments/order_bridge.html", context)
 
 
 @login_required

@@ -3,9 +3,16 @@
 from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
+from payments.models.payers import PayerOpenid
 from payments.models.payouts import Payout, PayoutAllocation
 from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
-from payments.models.simulator import SimulatedNotification, SimulatedRefund, SimulatedTrade, SimulatedTransfer
+from payments.models.simulator import (
+    SimulatedAuthCode,
+    SimulatedNotification,
+    SimulatedRefund,
+    SimulatedTrade,
+    SimulatedTransfer,
+)
 
 __all__ = [
     "AppendOnlyError",
@@ -15,12 +22,14 @@ __all__ = [
     "LedgerLine",
     "Order",
     "OutboxMessage",
+    "PayerOpenid",
     "Payment",
     "Payout",
     "PayoutAllocation",
     "ReconciliationItem",
     "ReconciliationRun",
     "Refund",
+    "SimulatedAuthCode",
     "SimulatedNotification",
     "SimulatedRefund",
     "SimulatedTrade",
