@@ -1,8 +1,10 @@
 """The contract every gateway module must pass, over real HTTP against its local simulator.
 
 A channel's test module subclasses GatewayContract, sets `channel`, and implements the buyer's
-side (`buyer_opens`, `buyer_pays`), the simulator's clock (`backdate`), a forged notification,
-and settings that make the gateway unreachable. Every test then runs for that channel.
+side (`buyer_opens`, `buyer_pays`, optionally `buyer_abandons`, and `payer_authorizes` for
+channels with methods that need the payer's openid), the simulator's clock (`backdate`), a forged
+notification, and settings that make the gateway unreachable. Every test then runs for that
+channel, and the flow tests for every one of its methods.
 """
 
 from __future__ import annotations
