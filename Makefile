@@ -5,6 +5,10 @@ PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# The settings fail closed (DEBUG off, no sandbox); these targets are for development against the
+# local gateway simulators, so they ask for both unless the environment says otherwise.
+export DEBUG ?= true
+export PAYMENTS_SANDBOX ?= true
 
 .PHONY: run test lint check install install-dev migrate demo worker beat bench clean
 

@@ -20,7 +20,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # --- Core -------------------------------------------------------------------------------------
 
 DEFAULT_SECRET_KEY = "django-insecure-knowpay-development-key-never-use-in-production"  # noqa: S105 (public on purpose: refused when DEBUG is off)
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for: `make run` and the tests turn it on, a server that forgets it stays safe.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
@@ -155,9 +156,12 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="KnowPay <no-reply@kn
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Plain HTTP is redirected to HTTPS without DEBUG; behind a TLS proxy set USE_X_FORWARDED_PROTO too.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Preloading is hard to undo (browsers ship the list), so it is the operator's explicit choice.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -232,8 +236,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Payments ---------------------------------------------------------------------------------
 
-# Sandbox mode mounts the local gateway simulators and points every gateway client at them.
-PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=DEBUG)
+# Sandbox mode mounts the local gateway simulators and points every gateway client at them. Never
+# implied by DEBUG: `make run` and the tests ask for it. With DEBUG off it is refused at start-up
+# (payments.E005) unless the site is declared a public demo, which keeps the sandbox banner on.
+PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=False)
+PAYMENTS_PUBLIC_DEMO = env.bool("PAYMENTS_PUBLIC_DEMO", default=False)
 # Every gateway module there is; PAYMENTS_CHANNELS chooses which are offered (order = display order).
 PAYMENT_GATEWAYS = {
     "alipay": "payments.gateways.alipay.AlipayGateway",
@@ -281,7 +288,10 @@ ALIPAY_SERVER_URL = env.str("ALIPAY_SERVER_URL", default="")
 # WeChat Pay API v2.
 WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="wx0000000000000001" if PAYMENTS_SANDBOX else "")
 WECHAT_MCH_ID = env.str("WECHAT_MCH_ID", default="1900000001" if PAYMENTS_SANDBOX else "")
-WECHAT_API_KEY = env.str("WECHAT_API_KEY", default="TESTONLYwechatapikey0123456789ab" if PAYMENTS_SANDBOX else "")
+WECHAT_API_KEY = env.str(
+    "WECHAT_API_KEY",
+    default=(_SANDBOX_KEYS / "TEST_ONLY_wechat_api_key.txt").read_text().strip() if PAYMENTS_SANDBOX else "",
+)
 WECHAT_MCH_CERT = env.str(
     "WECHAT_MCH_CERT", default=str(_SANDBOX_KEYS / "TEST_ONLY_wechat_mch_cert.pem") if PAYMENTS_SANDBOX else ""
 )

@@ -258,6 +258,9 @@ class Gateway(ABC):
     methods: ClassVar[tuple[PaymentMethod, ...]]
     # Dotted path of the URLconf of this channel's local simulator, mounted in sandbox mode.
     simulator_urls: ClassVar[str | None] = None
+    # Settings holding the keys and secrets this channel signs or verifies with: outside sandbox mode
+    # the process refuses to start when one holds committed TEST-ONLY material (payments.safety).
+    secret_settings: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def start_payment(self, request: PaymentRequest) -> PaymentStart:

@@ -126,6 +126,7 @@ class WechatGateway(Gateway):
     display_name = "WeChat Pay"
     methods = (PaymentMethod("native", "WeChat Pay · scan with WeChat"),)
     simulator_urls = "payments.simulators.wechat"
+    secret_settings = ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY")
 
     def __init__(self) -> None:
         self.app_id = settings.WECHAT_APP_ID
