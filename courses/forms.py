@@ -34,6 +34,11 @@ class YuanPriceField(forms.CharField):
         return value
 
 
+class CatalogSearchForm(forms.Form):
+    # A CharField refuses NUL bytes (PostgreSQL cannot search for them) and overlong queries.
+    q = forms.CharField(max_length=100, required=False)
+
+
 def _max_length(model, field: str) -> int:
     return model._meta.get_field(field).max_length
 

@@ -16,7 +16,8 @@ from django.utils.html import format_html
 
 from knowpay.admin import BoundedDateHierarchyMixin
 from knowpay.api import ServiceError
-from knowpay.money import MoneyFormatError, fen_to_yuan, format_cny, yuan_to_fen
+from knowpay.forms import YuanAmountField
+from knowpay.money import fen_to_yuan, format_cny
 from payments.gateways.base import GatewayError
 from payments.models import (
     GatewayNotification,
@@ -157,19 +158,13 @@ class RefundInline(ReadOnlyInline):
 
 
 class StaffRefundForm(forms.Form):
-    amount = forms.CharField(label="Amount (yuan)", help_text="e.g. 12.90", max_length=20)
+    amount = YuanAmountField(label="Amount (yuan)", help_text="e.g. 12.90")
     reason = forms.CharField(max_length=Refund._meta.get_field("reason").max_length)
 
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
         self.order = order
         self.fields["amount"].initial = fen_to_yuan(order.refundable_fen)
-
-    def clean_amount(self) -> int:
-        try:
-            return yuan_to_fen(self.cleaned_data["amount"].strip())
-        except MoneyFormatError:
-            raise forms.ValidationError("Enter an amount in yuan with at most two decimals.") from None
 
 
 class RefundDecisionForm(forms.Form):
