@@ -5,7 +5,8 @@ from django.http import HttpRequest
 
 from courses.forms import YuanPriceField
 from courses.models import Course, Enrollment, Lesson
-from courses.services import course_archive, course_publish, course_unpublish
+from courses.services import course_archive, course_cover_file_discard, course_publish, course_unpublish
+from courses.validators import cover_image_validate
 from knowpay.admin import BoundedDateHierarchyMixin
 from knowpay.api import ServiceError
 from knowpay.money import format_cny
@@ -22,6 +23,7 @@ class LessonInline(admin.TabularInline):
 class CourseAdminForm(forms.ModelForm):
     # Staff type the price in yuan, as creators do in the studio; it is stored in fen.
     price_fen = YuanPriceField(label="Price (¥)", help_text="In yuan, for example 12.90. 0 makes the course free.")
+    cover = forms.ImageField(required=False, validators=[cover_image_validate])
 
     class Meta:
         model = Course
@@ -43,6 +45,12 @@ class CourseAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [LessonInline]
     actions = ["publish", "unpublish", "archive"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        replaced = form.initial.get("cover")
+        if "cover" in form.changed_data and replaced and replaced.name != obj.cover.name:
+            course_cover_file_discard(name=replaced.name)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return super().get_queryset(request).annotate(lesson_count=Count("lessons"))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -39,6 +40,7 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "accounts",
@@ -48,6 +50,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -78,6 +82,14 @@ TEMPLATES = [
             ],
             "builtins": ["knowpay.templatetags.money"],
         },
+    },
+    {
+        # Plain-text e-mails: rendered with render_to_string(..., using="text"), nothing HTML-escaped
+        # ("Tom & Jerry" stays "Tom & Jerry", not "Tom &amp; Jerry").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False, "builtins": ["knowpay.templatetags.money"]},
     },
 ]
 
@@ -131,6 +143,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Course covers: larger uploads are refused (bytes as sent, pixels as the image's header says).
+COURSE_COVER_MAX_BYTES = env.int("COURSE_COVER_MAX_BYTES", default=2 * 1024 * 1024)
+COURSE_COVER_MAX_PIXELS = env.int("COURSE_COVER_MAX_PIXELS", default=4096 * 4096)
+# Uploaded files are served from MEDIA_URL by the TLS proxy in production (README, "Deploying");
+# with SERVE_MEDIA the web process serves them itself (development, a small demo).
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -163,6 +181,27 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 # Preloading is hard to undo (browsers ship the list), so it is the operator's explicit choice.
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Other sites learn at most our origin, never a path with an order number in it.
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Scripts only from our origin or with the response's nonce; nothing of ours is framed. Styles may be
+# inline (the simulators' pages and the admin use style attributes). form-action stays open: a
+# gateway's payment form posts to the gateway, which redirects on to its own cashier.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# No page of ours uses these browser features; a script injected into one cannot either.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth", "display-capture")
+}
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 

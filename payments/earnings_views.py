@@ -20,6 +20,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import creator_profile_get
 from knowpay.api import ServiceError
+from knowpay.exports import csv_cell
 from knowpay.forms import YuanAmountField
 from knowpay.money import fen_to_yuan, format_cny
 from payments import selectors
@@ -180,7 +181,8 @@ def _csv_response(filename: str, header: list[str], rows: Iterable[list[str]]) -
         yield "\ufeff"  # a byte-order mark, so spreadsheet programs read the Chinese titles as UTF-8
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            # Titles and references are typed by people; none may become a formula in a spreadsheet.
+            yield writer.writerow([csv_cell(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'
