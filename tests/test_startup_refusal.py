@@ -16,8 +16,10 @@ TEST_ALIPAY_PUBLIC_KEY = str(TEST_KEYS / "TEST_ONLY_alipay_platform_public.pem")
 
 
 def start_gunicorn(env: dict[str, str], port: int) -> subprocess.Popen:
+    # No control socket: its default path is shared by every gunicorn of this user.
+    command = ["gunicorn", "knowpay.wsgi", "--workers", "1", "--no-control-socket", "--bind", f"127.0.0.1:{port}"]
     return subprocess.Popen(  # noqa: S603 (our own interpreter and arguments)
-        [sys.executable, "-m", "gunicorn", "knowpay.wsgi", "--workers", "1", "--bind", f"127.0.0.1:{port}"],
+        [sys.executable, "-m", *command],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
