@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from knowpay.money import format_cny
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Order, Payment, Payout, Refund
 from payments.money import refund_split, sale_split
 
@@ -272,8 +273,8 @@ def ledger_refund_post(*, refund: Refund) -> LedgerEntry:
         kind=Entry.REFUND,
         reference=reference,
         description=(
-            f"Refund {refund.refund_no} of {payment.out_trade_no}: fee {split.fee_fen} fen back from the platform, "
-            f"{split.creator_fen} fen from the creator's {'held' if held else 'available'} earnings"
+            f"Refund {refund.refund_no} of {payment.out_trade_no}: fee {format_cny(split.fee_fen)} back from the "
+            f"platform, {format_cny(split.creator_fen)} from the creator's {'held' if held else 'available'} earnings"
         ),
         legs=[
             (_shared_account(Kind.PLATFORM_REVENUE), split.fee_fen),
