@@ -1,4 +1,5 @@
-"""Arithmetic on money: the platform fee of a sale, its share of a refund, and what a payout paid.
+"""Arithmetic on money: the platform fee of a sale, its share of a refund, what a payout paid, and
+the fee a gateway should charge.
 
 Integer fen in, integer fen out; conversions between fen and yuan live in knowpay.money.
 
@@ -11,6 +12,9 @@ Rounding policy:
   refund's fee share is that figure after it minus that figure before it; the creator gives back
   the rest of the refund. So the parts of any sequence of partial refunds add up to the sale, and
   refunding everything (at once or in parts) reverses the fee and the creator's share exactly.
+- A gateway charging `rate_bps` keeps the same rounding of a payment (Alipay and WeChat Pay round
+  their fee half up to the fen, so a one-fen payment costs nothing) and gives it back pro rata on
+  the cumulative refunded amount, like the platform fee above.
 """
 
 from __future__ import annotations
@@ -91,6 +95,31 @@ def refund_split(*, gross_fen: int, fee_fen: int, refunded_before_fen: int, refu
     before = _div_round_half_up(fee_fen * refunded_before_fen, gross_fen)
     after = _div_round_half_up(fee_fen * (refunded_before_fen + refund_fen), gross_fen)
     return RefundSplit(fee_fen=after - before, creator_fen=refund_fen - (after - before))
+
+
+def gateway_fee_expected(*, amount_fen: int, rate_bps: int) -> int:
+    """The fee a gateway charging `rate_bps` keeps of a payment, rounded half up to the fen.
+
+    >>> gateway_fee_expected(amount_fen=1290, rate_bps=60)  # 0.6% of 12.90 is 7.74 fen
+    8
+    >>> gateway_fee_expected(amount_fen=1, rate_bps=60), gateway_fee_expected(amount_fen=84, rate_bps=60)
+    (0, 1)
+    """
+    return sale_split(gross_fen=amount_fen, fee_bps=rate_bps).fee_fen
+
+
+def gateway_fee_returned_expected(*, payment_fen: int, rate_bps: int, refunded_before_fen: int, refund_fen: int) -> int:
+    """The part of a payment's gateway fee given back with a refund, pro rata on the cumulative refund.
+
+    >>> gateway_fee_returned_expected(payment_fen=1290, rate_bps=60, refunded_before_fen=0, refund_fen=645)
+    4
+    >>> gateway_fee_returned_expected(payment_fen=1290, rate_bps=60, refunded_before_fen=645, refund_fen=645)
+    4
+    """
+    fee_fen = gateway_fee_expected(amount_fen=payment_fen, rate_bps=rate_bps)
+    return refund_split(
+        gross_fen=payment_fen, fee_fen=fee_fen, refunded_before_fen=refunded_before_fen, refund_fen=refund_fen
+    ).fee_fen
 
 
 def fifo_allocate(*, amount_fen: int, sources: Iterable[tuple[Hashable, int]]) -> list[tuple[Hashable, int]]:

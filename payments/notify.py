@@ -36,6 +36,7 @@ def _handle(request, channel: str, kind: str) -> HttpResponse:
         truncated=truncated,
         meta=request.META,
         remote_addr=request.META.get("REMOTE_ADDR"),
+        keep_headers=gateway.notification_headers,
     )
     result = notification_process(notification=notification)
     reply = gateway.notification_reply(accepted=result.acknowledge, message=result.notification.outcome)

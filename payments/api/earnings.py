@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import knowpay.converters  # noqa: F401 (registers "ref")
 from payments import selectors
 from payments.models import Payout
 from payments.services.payouts import payout_request
@@ -54,7 +55,8 @@ class SaleOutputSerializer(serializers.Serializer):
     order_no = serializers.CharField(source="payment.order.order_no")
     course = serializers.CharField(source="payment.order.course.slug")
     course_title = serializers.CharField(source="payment.order.course.title")
-    created_at = serializers.DateTimeField()
+    created_at = serializers.DateTimeField(help_text="When the sale was posted to the ledger.")
+    paid_at = serializers.DateTimeField(source="occurred_at", help_text="When the learner paid.")
     gross_fen = serializers.IntegerField()
     fee_fen = serializers.IntegerField()
     net_fen = serializers.IntegerField()
@@ -150,5 +152,5 @@ urlpatterns = [
     path("earnings/", EarningsSummaryApi.as_view(), name="earnings"),
     path("earnings/sales/", SaleListApi.as_view(), name="earnings-sales"),
     path("earnings/payouts/", PayoutListApi.as_view(), name="earnings-payouts"),
-    path("earnings/payouts/<str:payout_no>/", PayoutDetailApi.as_view(), name="earnings-payout"),
+    path("earnings/payouts/<ref:payout_no>/", PayoutDetailApi.as_view(), name="earnings-payout"),
 ]

@@ -10,6 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import knowpay.converters  # noqa: F401 (registers "ref")
 from knowpay.money import format_cny
 from payments import selectors
 from payments.gateways import gateway_list
@@ -79,10 +80,13 @@ class PaymentStartSerializer(serializers.Serializer):
 
 class PaymentStartedSerializer(serializers.Serializer):
     out_trade_no = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["redirect", "form", "qr"])
+    kind = serializers.ChoiceField(choices=["redirect", "form", "qr", "bridge"])
     url = serializers.CharField(allow_blank=True)
     html = serializers.CharField(allow_blank=True)
     qr_content = serializers.CharField(allow_blank=True)
+    bridge_params = serializers.DictField(
+        child=serializers.CharField(), help_text="For `bridge`: WeChat's getBrandWCPayRequest parameters, signed."
+    )
 
 
 class RefundRequestSerializer(serializers.Serializer):
@@ -145,7 +149,12 @@ class OrderPayView(APIView):
         responses={200: PaymentStartedSerializer, 502: OpenApiResponse(description="The gateway failed.")},
     )
     def post(self, request, order_no: str):
-        """Start paying (a repeated call returns the same attempt); follow `url`, render `html` or show `qr_content`."""
+        """Start paying (a repeated call returns the same attempt).
+
+        Follow `url`, render `html`, show `qr_content`, or hand `bridge_params` to WeChat's
+        getBrandWCPayRequest. A method that needs the payer's openid answers 400
+        `payer_authorization_required` until the learner has been through WeChat's authorisation.
+        """
         order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
         data = PaymentStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
@@ -202,9 +211,9 @@ class OrderRefundView(APIView):
 urlpatterns = [
     path("channels/", ChannelsView.as_view(), name="channels"),
     path("orders/", OrderListCreateView.as_view(), name="orders"),
-    path("orders/<str:order_no>/", OrderDetailView.as_view(), name="order"),
-    path("orders/<str:order_no>/pay/", OrderPayView.as_view(), name="order-pay"),
-    path("orders/<str:order_no>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
-    path("orders/<str:order_no>/check/", OrderCheckView.as_view(), name="order-check"),
-    path("orders/<str:order_no>/refunds/", OrderRefundView.as_view(), name="order-refunds"),
+    path("orders/<ref:order_no>/", OrderDetailView.as_view(), name="order"),
+    path("orders/<ref:order_no>/pay/", OrderPayView.as_view(), name="order-pay"),
+    path("orders/<ref:order_no>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<ref:order_no>/check/", OrderCheckView.as_view(), name="order-check"),
+    path("orders/<ref:order_no>/refunds/", OrderRefundView.as_view(), name="order-refunds"),
 ]

@@ -124,6 +124,7 @@ class SandboxGateway(Gateway):
         raise GatewayRejected(f"sandbox {action}: {code} {message}", code=code)
 
     def start_payment(self, request: PaymentRequest) -> PaymentStart:
+        self.currency_check(request.currency)
         params = self._signed(
             {
                 "out_trade_no": request.out_trade_no,
@@ -171,7 +172,7 @@ class SandboxGateway(Gateway):
     def notification_reply(self, *, accepted: bool, message: str = "") -> NotifyReply:
         return NotifyReply(body="SUCCESS" if accepted else "FAIL")
 
-    def query_payment(self, out_trade_no: str) -> PaymentEvent:
+    def query_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> PaymentEvent:
         reply = self._call("query", {"out_trade_no": out_trade_no})
         status = TRADE_STATUSES.get(reply.get("trade_status", ""))
         if status is None or reply.get("out_trade_no") != out_trade_no:
@@ -186,7 +187,7 @@ class SandboxGateway(Gateway):
             raw_status=reply["trade_status"],
         )
 
-    def close_payment(self, out_trade_no: str) -> None:
+    def close_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> None:
         try:
             self._call("close", {"out_trade_no": out_trade_no})
         except TradeNotFound:
@@ -204,7 +205,9 @@ class SandboxGateway(Gateway):
         )
         return self._refund_event(request.out_trade_no, request.out_refund_no, reply)
 
-    def query_refund(self, out_trade_no: str, out_refund_no: str) -> RefundEvent:
+    def query_refund(
+        self, out_trade_no: str, out_refund_no: str, *, gateway_trade_no: str = "", gateway_refund_no: str = ""
+    ) -> RefundEvent:
         reply = self._call("refund_query", {"out_trade_no": out_trade_no, "out_refund_no": out_refund_no})
         return self._refund_event(out_trade_no, out_refund_no, reply)
 

@@ -1,22 +1,33 @@
 """Payments data. Models hold data and invariants (as database constraints); logic lives in services."""
 
 from payments.models.anomalies import PaymentAnomaly
+from payments.models.gateway_calls import GatewayCall
 from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
+from payments.models.payers import PayerOpenid
 from payments.models.payouts import Payout, PayoutAllocation
 from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
-from payments.models.simulator import SimulatedNotification, SimulatedRefund, SimulatedTrade, SimulatedTransfer
+from payments.models.simulator import (
+    SimulatedAuthCode,
+    SimulatedIdempotentRequest,
+    SimulatedNotification,
+    SimulatedRefund,
+    SimulatedTrade,
+    SimulatedTransfer,
+)
 from payments.models.sweeps import SweepFailure
 
 __all__ = [
     "AppendOnlyError",
+    "GatewayCall",
     "GatewayNotification",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerLine",
     "Order",
     "OutboxMessage",
+    "PayerOpenid",
     "Payment",
     "PaymentAnomaly",
     "Payout",
@@ -24,6 +35,8 @@ __all__ = [
     "ReconciliationItem",
     "ReconciliationRun",
     "Refund",
+    "SimulatedAuthCode",
+    "SimulatedIdempotentRequest",
     "SimulatedNotification",
     "SimulatedRefund",
     "SimulatedTrade",

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from knowpay.money import format_cny
 from payments.models.orders import Payment, Refund
 
 
@@ -56,10 +57,13 @@ class AccountKind(models.TextChoices):
     CREATOR_PENDING = "creator_pending", "Creator earnings on hold"
     CREATOR_AVAILABLE = "creator_available", "Creator earnings available"
     CREATOR_IN_TRANSIT = "creator_in_transit", "Creator payouts in transit"
+    GATEWAY_FEES = "gateway_fees", "Gateway fees (expense)"
 
 
-# Assets grow with debits; everything else here (what we owe or earned) grows with credits.
-DEBIT_NORMAL_KINDS = (AccountKind.GATEWAY_CLEARING, AccountKind.BANK)
+# Assets and expenses grow with debits; everything else here (what we owe or earned) with credits.
+DEBIT_NORMAL_KINDS = (AccountKind.GATEWAY_CLEARING, AccountKind.BANK, AccountKind.GATEWAY_FEES)
+# Accounts kept per gateway channel.
+CHANNEL_KINDS = (AccountKind.GATEWAY_CLEARING, AccountKind.GATEWAY_FEES)
 CREATOR_KINDS = (AccountKind.CREATOR_PENDING, AccountKind.CREATOR_AVAILABLE, AccountKind.CREATOR_IN_TRANSIT)
 
 
@@ -94,9 +98,8 @@ class LedgerAccount(models.Model):
                 name="ledger_account_creator_kinds_cached",
             ),
             models.CheckConstraint(
-                condition=Q(kind=AccountKind.GATEWAY_CLEARING, channel__gt="")
-                | (~Q(kind=AccountKind.GATEWAY_CLEARING) & Q(channel="")),
-                name="ledger_account_channel_for_clearing",
+                condition=Q(kind__in=CHANNEL_KINDS, channel__gt="") | (~Q(kind__in=CHANNEL_KINDS) & Q(channel="")),
+                name="ledger_account_channel_for_gateway_kinds",
             ),
             # Held earnings and payouts in transit are sums of positive amounts; only what is
             # available can go negative (a refund after the money was paid out).
@@ -137,23 +140,30 @@ class EntryKind(models.TextChoices):
     PAYOUT_RESERVE = "payout_reserve", "Payout requested"
     PAYOUT_PAID = "payout_paid", "Payout paid"
     PAYOUT_RELEASE = "payout_release", "Payout released"
+    GATEWAY_FEE = "gateway_fee", "Gateway fee"
+    GATEWAY_FEE_RETURN = "gateway_fee_return", "Gateway fee returned"
 
 
 PAYOUT_ENTRY_KINDS = (EntryKind.PAYOUT_RESERVE, EntryKind.PAYOUT_PAID, EntryKind.PAYOUT_RELEASE)
 PAYMENT_ENTRY_KINDS = (EntryKind.SALE, EntryKind.DUPLICATE_PAYMENT, EntryKind.REFUND, EntryKind.SETTLEMENT)
+GATEWAY_FEE_ENTRY_KINDS = (EntryKind.GATEWAY_FEE, EntryKind.GATEWAY_FEE_RETURN)
 
 
 class LedgerEntry(AppendOnlyModel):
     """One money movement, balanced, with the business event that caused it.
 
     `reference` names that event (e.g. "sale:<out_trade_no>", "refund:<refund_no>"); it is unique,
-    so the same movement can never be posted twice.
+    so the same movement can never be posted twice. `occurred_at` is the business time of the event
+    (when the learner paid, when the refund went through, the bill's time of a gateway fee), which
+    earnings by day follow; `created_at` is when it was posted.
     """
 
     Kind = EntryKind
     PAYOUT_KINDS = PAYOUT_ENTRY_KINDS
+    GATEWAY_FEE_KINDS = GATEWAY_FEE_ENTRY_KINDS
 
-    reference = models.CharField(max_length=80, unique=True)
+    # Long enough for a gateway fee of a trade number we never issued (up to 64 characters).
+    reference = models.CharField(max_length=120, unique=True)
     kind = models.CharField(max_length=20, choices=Kind.choices)
     description = models.CharField(max_length=300)
     # The creator whose earnings this entry concerns. No database constraint: inserting a row that
@@ -165,7 +175,7 @@ class LedgerEntry(AppendOnlyModel):
         blank=True,
         on_delete=models.DO_NOTHING,
         db_constraint=False,
-        db_index=False,  # ledger_entry_creator_idx leads with it
+        db_index=False,  # ledger_entry_creator_time_idx leads with it
         related_name="+",
     )
     payment = models.ForeignKey(Payment, null=True, blank=True, on_delete=models.PROTECT, related_name="ledger_entries")
@@ -176,6 +186,7 @@ class LedgerEntry(AppendOnlyModel):
     reverses = models.OneToOneField("self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by")
     # Sales only: when the creator's share leaves the hold and becomes available.
     settles_at = models.DateTimeField(null=True, blank=True)
+    occurred_at = models.DateTimeField()
     created_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
@@ -183,7 +194,8 @@ class LedgerEntry(AppendOnlyModel):
         verbose_name_plural = "ledger entries"
         indexes = [
             models.Index(fields=["kind", "settles_at"], name="ledger_entry_kind_settles_idx"),
-            models.Index(fields=["creator", "kind", "created_at"], name="ledger_entry_creator_idx"),
+            models.Index(fields=["creator", "kind", "occurred_at"], name="ledger_entry_creator_time_idx"),
+            models.Index(fields=["kind", "occurred_at"], name="ledger_entry_kind_time_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(kind__in=EntryKind.values), name="ledger_entry_kind_valid"),
@@ -217,6 +229,11 @@ class LedgerEntry(AppendOnlyModel):
             models.UniqueConstraint(
                 fields=["kind", "payout"], condition=Q(payout__isnull=False), name="ledger_entry_once_per_payout"
             ),
+            # A gateway fee belongs to no creator: it is the platform's cost.
+            models.CheckConstraint(
+                condition=~Q(kind__in=GATEWAY_FEE_ENTRY_KINDS) | Q(creator__isnull=True),
+                name="ledger_entry_gateway_fee_no_creator",
+            ),
         ]
 
     def __str__(self) -> str:
@@ -238,4 +255,4 @@ class LedgerLine(AppendOnlyModel):
 
     def __str__(self) -> str:
         side = "Dr" if self.amount_fen > 0 else "Cr"
-        return f"{side} {abs(self.amount_fen)} fen · {self.account}"
+        return f"{side} {format_cny(abs(self.amount_fen))} · {self.account}"

@@ -114,6 +114,8 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Staff powers beyond viewing, each granted on its own (the Finance and Support groups).
+        permissions = [("sync_payment", "Can ask the gateway about a payment and apply its answer")]
         indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_amount_positive"),
@@ -145,6 +147,11 @@ class Payment(models.Model):
     @property
     def refundable_fen(self) -> int:
         return self.amount_fen - self.refunded_fen
+
+    @property
+    def gateway_ref(self) -> str:
+        """The gateway's own reference for this trade, kept from its start (PaymentStart.gateway_ref)."""
+        return self.start_data.get("gateway_ref", "") if isinstance(self.start_data, dict) else ""
 
 
 class Refund(models.Model):
@@ -187,6 +194,10 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("issue_refund", "Can refund a paid order"),
+            ("decide_refund", "Can approve or reject refund requests and send refunds again"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="refund_amount_positive"),
             models.CheckConstraint(

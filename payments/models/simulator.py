@@ -105,3 +105,38 @@ class SimulatedNotification(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway} → {self.url} ({self.attempts} attempts)"
+
+
+class SimulatedIdempotentRequest(models.Model):
+    """A create request a simulator answered once under an idempotency key (Stripe's Idempotency-Key,
+    PayPal's PayPal-Request-Id): the same key gets the same answer, another request under it an error."""
+
+    gateway = models.CharField(max_length=20)
+    key = models.CharField(max_length=255)
+    fingerprint = models.CharField(max_length=64)
+    status = models.PositiveSmallIntegerField()
+    body = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["gateway", "key"], name="simulated_idempotent_request_unique_key"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.key}"
+
+
+class SimulatedAuthCode(models.Model):
+    """A code the local WeChat's web authorisation handed out: good once, for five minutes."""
+
+    gateway = models.CharField(max_length=20)
+    code = models.CharField(max_length=64, unique=True)
+    app_id = models.CharField(max_length=64)
+    openid = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.code}"

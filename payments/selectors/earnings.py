@@ -51,6 +51,16 @@ class EarningsSummary:
         return self.net_fen - self.refunded_net_fen
 
 
+def creator_available_fen(*, creator_id: int) -> int:
+    """What a creator could withdraw now, read without locks (0 before their first sale)."""
+    balance = (
+        LedgerAccount.objects.filter(creator_id=creator_id, kind=Kind.CREATOR_AVAILABLE)
+        .values_list("balance_fen", flat=True)
+        .first()
+    )
+    return balance or 0
+
+
 def earnings_summary(*, creator: User) -> EarningsSummary:
     balances = dict(LedgerAccount.objects.filter(creator=creator).values_list("kind", "balance_fen"))
     totals = LedgerLine.objects.filter(entry__creator_id=creator.pk).aggregate(
@@ -99,17 +109,18 @@ class DayEarnings:
 
 
 def earnings_daily(*, creator: User, start: dt.date, end: dt.date) -> list[DayEarnings]:
-    """The creator's share of sales and refunds per local day, from `start` to `end` inclusive."""
+    """The creator's share of sales and refunds per local day, from `start` to `end` inclusive, by when
+    the learner paid or the refund went through (not when the entry was posted)."""
     tz = timezone.get_current_timezone()
     rows = (
         LedgerLine.objects.filter(
             account__creator=creator,
             account__kind__in=CREATOR_EARNINGS,
             entry__kind__in=[Entry.SALE, Entry.REFUND],
-            entry__created_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
-            entry__created_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
+            entry__occurred_at__gte=dt.datetime.combine(start, dt.time.min, tzinfo=tz),
+            entry__occurred_at__lt=dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=tz),
         )
-        .annotate(day=TruncDate("entry__created_at", tzinfo=tz))
+        .annotate(day=TruncDate("entry__occurred_at", tzinfo=tz))
         .values("day")
         .annotate(
             sales_fen=_sum(Q(entry__kind=Entry.SALE), negate=True),
@@ -182,7 +193,7 @@ def _lines_of_entry(condition: Q, *, negate: bool = False) -> Coalesce:
 
 
 def sale_list_for_creator(*, creator: User) -> QuerySet[LedgerEntry]:
-    """The creator's sales, newest first, each with its split, its refunds and when it settled."""
+    """The creator's sales, newest paid first, each with its split, its refunds and when it settled."""
     settlement = LedgerEntry.objects.filter(kind=Entry.SETTLEMENT, payment_id=OuterRef("payment_id"))
     return (
         LedgerEntry.objects.filter(creator_id=creator.pk, kind=Entry.SALE)
@@ -195,7 +206,7 @@ def sale_list_for_creator(*, creator: User) -> QuerySet[LedgerEntry]:
             refunded_net_fen=_refund_lines_of_sale(Q(account__kind__in=CREATOR_EARNINGS)),
             settled_at=Subquery(settlement.values("created_at")[:1]),
         )
-        .order_by("-created_at", "-id")
+        .order_by("-occurred_at", "-id")
     )
 
 

@@ -3,12 +3,23 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator
 
 from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
-from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Payment, Payout, PayoutAllocation, Refund
+from payments.models import (
+    LedgerAccount,
+    LedgerEntry,
+    LedgerLine,
+    Payment,
+    Payout,
+    PayoutAllocation,
+    ReconciliationRun,
+    Refund,
+)
 
 Kind = LedgerAccount.Kind
 Entry = LedgerEntry.Kind
@@ -225,6 +236,29 @@ def _payouts() -> Iterator[str]:
             yield f"payout {payout.payout_no}: {payout.allocated} fen of sales allocated to {payout.amount_fen} fen"
 
 
+def _gateway_fees() -> Iterator[str]:
+    """Every gateway fee on a reconciled bill is booked: per run, the bill's net fees equal the fee
+    entries of that channel and day (fees are booked at the bill's own time of each entry)."""
+    tz = timezone.get_current_timezone()
+    reconciled = ReconciliationRun.objects.filter(
+        status__in=[ReconciliationRun.Status.BALANCED, ReconciliationRun.Status.DISCREPANCIES]
+    )
+    for run in reconciled:
+        start = dt.datetime.combine(run.day, dt.time.min, tzinfo=tz)
+        booked = LedgerLine.objects.filter(
+            account__kind=Kind.GATEWAY_FEES,
+            account__channel=run.channel,
+            entry__kind__in=LedgerEntry.GATEWAY_FEE_KINDS,
+            entry__occurred_at__gte=start,
+            entry__occurred_at__lt=start + dt.timedelta(days=1),
+        ).aggregate(fen=Coalesce(Sum("amount_fen"), 0))["fen"]
+        if booked != run.bill_fees_fen:
+            yield (
+                f"reconciliation {run.channel} {run.day}: the bill's gateway fees total {run.bill_fees_fen} fen, "
+                f"the ledger booked {booked} fen"
+            )
+
+
 def ledger_violations() -> list[str]:
     """Every broken invariant of the ledger, one line each; empty when all hold."""
     return [
@@ -237,4 +271,5 @@ def ledger_violations() -> list[str]:
         *_refunds(),
         *_settlements(),
         *_payouts(),
+        *_gateway_fees(),
     ]

@@ -70,11 +70,18 @@ def payment_event_apply(
     `notification` is the raw message the event came from, if any: kept with what it reported.
 
     Raises:
-        EventMismatch: no payment of ours at this channel has this out_trade_no, or the amount differs.
+        EventMismatch: no payment of ours at this channel has this out_trade_no, or the currency or
+            the amount differs.
     """
     payment = Payment.objects.select_related("order").filter(out_trade_no=event.out_trade_no, channel=channel).first()
     if payment is None:
         raise EventMismatch(f"unknown out_trade_no {event.out_trade_no!r} for {channel}", code="unknown_trade")
+    if event.currency != payment.order.currency:
+        # Amounts in different currencies are never compared, let alone booked: staff look at it.
+        raise EventMismatch(
+            f"the gateway reported {event.currency}, our order is in {payment.order.currency}",
+            code="currency_mismatch",
+        )
     if event.status == TradeStatus.PAID:
         # Only a payment moves money; gateways may omit the amount of unpaid or closed trades.
         if event.amount_fen != payment.amount_fen:

@@ -17,6 +17,8 @@ Postings (G gross, F fee, N = G - F, R a refund with fee share f, P a payout; se
   payout requested      Dr creator available P     Cr creator in transit P
   payout paid           Dr creator in transit P    Cr clearing of the transfer channel P, or Cr bank P
   payout released       the reversal of "payout requested" (rejected, or the transfer failed)
+  gateway fee F' (bill) Dr gateway fees F'         Cr clearing F'        (the platform's cost, never a creator's)
+  gateway fee returned  Dr clearing f'             Cr gateway fees f'    (a refund's fee, where the bill gives it back)
 
 Every entry sums to zero and carries a unique reference naming its business event, so nothing is
 posted twice. Callers hold the locks of the business rows (order, payment, refund, payout); a
@@ -35,8 +37,10 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F, Q, Sum
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from accounts.models import User
+from knowpay.money import format_cny
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Order, Payment, Payout, Refund
 from payments.money import refund_split, sale_split
 
@@ -105,6 +109,7 @@ def _post(
     payout_id: int | None = None,
     reverses: LedgerEntry | None = None,
     settles_at: dt.datetime | None = None,
+    occurred_at: dt.datetime,
 ) -> LedgerEntry:
     legs = [(account, amount) for account, amount in legs if amount != 0]
     if len(legs) < 2 or sum(amount for _, amount in legs) != 0:
@@ -122,6 +127,7 @@ def _post(
         payout_id=payout_id,
         reverses=reverses,
         settles_at=settles_at,
+        occurred_at=occurred_at,
     )
     LedgerLine.objects.bulk_create([LedgerLine(entry=entry, account=a, amount_fen=amount) for a, amount in legs])
     for account, amount in legs:
@@ -141,6 +147,7 @@ def _reverse(entry: LedgerEntry, *, kind: str, reference: str, description: str)
         payment_id=entry.payment_id,
         payout_id=entry.payout_id,
         reverses=entry,
+        occurred_at=timezone.now(),
     )
 
 
@@ -179,6 +186,7 @@ def ledger_sale_post(*, payment: Payment) -> LedgerEntry:
         creator_id=course.creator_id,
         payment_id=payment.pk,
         settles_at=payment.succeeded_at + dt.timedelta(days=settings.SETTLEMENT_HOLD_DAYS),
+        occurred_at=payment.succeeded_at,
     )
 
 
@@ -194,6 +202,7 @@ def ledger_duplicate_payment_post(*, payment: Payment) -> LedgerEntry:
             (_shared_account(Kind.REFUNDS_PAYABLE), -payment.amount_fen),
         ],
         payment_id=payment.pk,
+        occurred_at=payment.succeeded_at,
     )
 
 
@@ -246,6 +255,7 @@ def ledger_refund_post(*, refund: Refund) -> LedgerEntry:
             legs=[(_shared_account(Kind.REFUNDS_PAYABLE), refund.amount_fen), (clearing, -refund.amount_fen)],
             payment_id=payment.pk,
             refund_id=refund.pk,
+            occurred_at=refund.succeeded_at,
         )
     sale = _sale_of(payment)
     try:
@@ -263,8 +273,8 @@ def ledger_refund_post(*, refund: Refund) -> LedgerEntry:
         kind=Entry.REFUND,
         reference=reference,
         description=(
-            f"Refund {refund.refund_no} of {payment.out_trade_no}: fee {split.fee_fen} fen back from the platform, "
-            f"{split.creator_fen} fen from the creator's {'held' if held else 'available'} earnings"
+            f"Refund {refund.refund_no} of {payment.out_trade_no}: fee {format_cny(split.fee_fen)} back from the "
+            f"platform, {format_cny(split.creator_fen)} from the creator's {'held' if held else 'available'} earnings"
         ),
         legs=[
             (_shared_account(Kind.PLATFORM_REVENUE), split.fee_fen),
@@ -274,6 +284,7 @@ def ledger_refund_post(*, refund: Refund) -> LedgerEntry:
         creator_id=sale.creator_id,
         payment_id=payment.pk,
         refund_id=refund.pk,
+        occurred_at=refund.succeeded_at,
     )
 
 
@@ -295,6 +306,7 @@ def ledger_settlement_post(*, sale: LedgerEntry, payment: Payment, amount_fen: i
         legs=[(accounts.pending, amount_fen), (accounts.available, -amount_fen)],
         creator_id=sale.creator_id,
         payment_id=payment.pk,
+        occurred_at=timezone.now(),
     )
 
 
@@ -312,6 +324,7 @@ def ledger_payout_reserve_post(*, payout: Payout) -> LedgerEntry:
         legs=[(accounts.available, payout.amount_fen), (accounts.in_transit, -payout.amount_fen)],
         creator_id=payout.creator_id,
         payout_id=payout.pk,
+        occurred_at=timezone.now(),
     )
 
 
@@ -329,6 +342,7 @@ def ledger_payout_paid_post(*, payout: Payout) -> LedgerEntry:
         legs=[(_creator_accounts(payout.creator_id).in_transit, payout.amount_fen), (source, -payout.amount_fen)],
         creator_id=payout.creator_id,
         payout_id=payout.pk,
+        occurred_at=payout.paid_at or timezone.now(),
     )
 
 
@@ -341,4 +355,43 @@ def ledger_payout_release_post(*, payout: Payout) -> LedgerEntry:
         kind=Entry.PAYOUT_RELEASE,
         reference=f"payout-release:{payout.payout_no}",
         description=f"Payout {payout.payout_no} {payout.get_status_display().lower()}: the amount is available again",
+    )
+
+
+# --- Gateway fees ------------------------------------------------------------------------------------
+
+
+def ledger_gateway_fee_reference(*, channel: str, kind: str, number: str) -> str:
+    """The unique reference of the fee of one bill entry: a payment's out_trade_no, a refund's number."""
+    prefix = "gateway-fee" if kind == Entry.GATEWAY_FEE else "gateway-fee-return"
+    return f"{prefix}:{channel}:{number}"
+
+
+@transaction.atomic(savepoint=False)
+def ledger_gateway_fee_post(
+    *,
+    channel: str,
+    kind: str,
+    number: str,
+    fee_fen: int,
+    occurred_at: dt.datetime,
+    payment: Payment | None = None,
+    refund: Refund | None = None,
+) -> LedgerEntry:
+    """A gateway fee from a reconciled bill: charged on a payment, or given back with a refund.
+
+    The platform's cost, never a creator's: between the channel's clearing and gateway fees accounts.
+    """
+    clearing, fees = _shared_account(Kind.GATEWAY_CLEARING, channel), _shared_account(Kind.GATEWAY_FEES, channel)
+    charged = kind == Entry.GATEWAY_FEE
+    return _post(
+        kind=kind,
+        reference=ledger_gateway_fee_reference(channel=channel, kind=kind, number=number),
+        description=(
+            f"{channel} fee on payment {number}" if charged else f"{channel} fee given back with refund {number}"
+        ),
+        legs=[(fees, fee_fen), (clearing, -fee_fen)] if charged else [(clearing, fee_fen), (fees, -fee_fen)],
+        payment_id=payment.pk if payment else None,
+        refund_id=refund.pk if refund else None,
+        occurred_at=occurred_at,
     )

@@ -16,7 +16,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from payments.gateways import gateway_get
-from payments.gateways.base import IncomingNotification, NotificationRejected, PaymentEvent
+from payments.gateways.base import GatewayError, IncomingNotification, NotificationRejected, PaymentEvent
 from payments.models import GatewayNotification
 from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
 from payments.services.refunds import refund_event_apply
@@ -40,16 +40,24 @@ class NotificationResult:
 
 
 def notification_store(
-    *, channel: str, kind: str, body: bytes, truncated: bool, meta: dict, remote_addr: str | None
+    *,
+    channel: str,
+    kind: str,
+    body: bytes,
+    truncated: bool,
+    meta: dict,
+    remote_addr: str | None,
+    keep_headers: tuple[str, ...] = (),
 ) -> GatewayNotification:
-    """Persist a notification exactly as received (in its own autocommitted statement)."""
+    """Persist a notification exactly as received (in its own autocommitted statement), with the
+    headers every notification keeps and those its gateway verifies it with (`keep_headers`)."""
     return GatewayNotification.objects.create(
         channel=channel,
         kind=kind,
         body=body,
         body_truncated=truncated,
         body_sha256=hashlib.sha256(body).hexdigest(),
-        headers={key: str(meta[key]) for key in _KEPT_HEADERS if key in meta},
+        headers={key: str(meta[key]) for key in (*_KEPT_HEADERS, *keep_headers) if key in meta},
         remote_addr=remote_addr,
     )
 
@@ -78,6 +86,10 @@ def notification_process(*, notification: GatewayNotification) -> NotificationRe
             "notification rejected", extra={"notification": notification.pk, "channel": notification.channel}
         )
         return _record(notification, GatewayNotification.Outcome.REJECTED, f"{exc.code}: {exc}", ack=False)
+    except GatewayError as exc:
+        # Our module failed to read it (see payments.gateways.boundary): not the sender's fault, so
+        # not rejected; the gateway sends it again, and staff can process it again once fixed.
+        return _record(notification, GatewayNotification.Outcome.FAILED, f"{exc.code}: {exc}", ack=False)
 
     fields = {"event_type": event.raw_status[:30], "out_trade_no": event.out_trade_no[:64]}
     try:

@@ -54,7 +54,7 @@ def outbox_send(*, message_id: int) -> bool:
             return False
         try:
             payload = message.payload
-            body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"])
+            body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"], using="text")
             send_mail(payload["subject"], body, settings.DEFAULT_FROM_EMAIL, [payload["to"]])
         except Exception as exc:  # any failure of this message: keep it and try later
             message.attempts += 1

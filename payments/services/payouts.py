@@ -29,7 +29,7 @@ from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import Gateway, GatewayError, GatewayRejected, TransferRequest
 from payments.models import Payout, PayoutAllocation
 from payments.money import fifo_allocate
-from payments.selectors.earnings import sale_unpaid_settled_list
+from payments.selectors.earnings import creator_available_fen, sale_unpaid_settled_list
 from payments.services import ledger
 from payments.services.sweeps import sweep_backing_off, sweep_each
 
@@ -55,6 +55,10 @@ def payout_request(*, creator: User, requested_by: User, amount_fen: int) -> Pay
         raise PayoutError("The payout amount must be a positive number of fen.", code="bad_amount")
     if amount_fen < settings.PAYOUT_MIN_FEN:
         raise PayoutError(f"The minimum payout is {format_cny(settings.PAYOUT_MIN_FEN)}.", code="below_minimum")
+    # A look without locks first, so an amount beyond the balance writes nothing (the row below goes
+    # in before the lock); the check under the lock is the one that decides.
+    if amount_fen > (available := creator_available_fen(creator_id=creator.pk)):
+        raise PayoutError(f"You can withdraw at most {format_cny(max(available, 0))} now.", code="exceeds_available")
     with transaction.atomic():
         # The payout row goes in before the accounts are locked: inserting it waits for anyone
         # holding the creator's user row, which must never happen while we hold their accounts.

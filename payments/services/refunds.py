@@ -29,6 +29,7 @@ from payments.gateways.base import (
     RefundStatus,
 )
 from payments.models import Order, Payment, Refund
+from payments.selectors.orders import refund_deadline
 from payments.services import ledger
 from payments.services.checkout import notify_url
 from payments.services.events import ApplyOutcome, EventMismatch
@@ -60,8 +61,7 @@ def refund_request(*, order: Order, learner: User, amount_fen: int | None = None
         order, payment = _lock_order_and_primary_payment(order)
         if order.learner_id != learner.pk:
             raise RefundError("This is not your order.", code="not_owner")
-        window = dt.timedelta(days=settings.REFUND_WINDOW_DAYS)
-        if order.paid_at + window < timezone.now():
+        if refund_deadline(order=order) < timezone.now():
             raise RefundError(
                 f"Refunds can be requested within {settings.REFUND_WINDOW_DAYS} days of payment.",
                 code="window_closed",
@@ -197,7 +197,7 @@ def refund_send(*, refund_id: int) -> Refund:
     A verifiable refusal fails the refund; no answer leaves it processing, to be retried.
     Raises: GatewayError when the gateway could not be reached (the caller retries).
     """
-    refund = Refund.objects.select_related("payment").get(pk=refund_id)
+    refund = Refund.objects.select_related("payment", "order").get(pk=refund_id)
     if refund.status != Refund.Status.PROCESSING:
         return refund
     channel = refund.payment.channel
@@ -208,6 +208,8 @@ def refund_send(*, refund_id: int) -> Refund:
         total_fen=refund.payment.amount_fen,
         reason=refund.reason or "Refund",
         notify_url=notify_url(channel, kind="refund"),
+        currency=refund.order.currency,
+        gateway_trade_no=refund.payment.gateway_trade_no,
     )
     try:
         event = gateway_get(channel).refund(request)
@@ -226,18 +228,27 @@ def refund_sync(*, refund_id: int) -> Refund:
     if refund.status != Refund.Status.PROCESSING:
         return refund
     channel = refund.payment.channel
-    event = gateway_get(channel).query_refund(refund.payment.out_trade_no, refund.refund_no)
+    event = gateway_get(channel).query_refund(
+        refund.payment.out_trade_no,
+        refund.refund_no,
+        gateway_trade_no=refund.payment.gateway_trade_no,
+        gateway_refund_no=refund.gateway_refund_no,
+    )
     return refund_event_apply(channel=channel, event=event).refund
 
 
 def refund_event_apply(*, channel: str, event: RefundEvent) -> RefundApplyResult:
     """Apply a verified refund event (refund reply, query or notification) exactly once.
 
-    Raises: EventMismatch for an unknown refund number, another trade, or another amount.
+    Raises: EventMismatch for an unknown refund number, another trade, another currency or amount.
     """
-    refund = Refund.objects.select_related("payment").filter(refund_no=event.out_refund_no).first()
+    refund = Refund.objects.select_related("payment", "order").filter(refund_no=event.out_refund_no).first()
     if refund is None or refund.payment.channel != channel or refund.payment.out_trade_no != event.out_trade_no:
         raise EventMismatch(f"unknown refund {event.out_refund_no!r} for {channel}", code="unknown_refund")
+    if event.currency != refund.order.currency:
+        raise EventMismatch(
+            f"the gateway reported {event.currency}, our order is in {refund.order.currency}", code="currency_mismatch"
+        )
     if event.refund_fen != refund.amount_fen:
         raise EventMismatch(
             f"refund amount {event.refund_fen} fen differs from our {refund.amount_fen} fen", code="amount_mismatch"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
@@ -16,8 +17,16 @@ from django.utils import timezone
 
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, PaymentEvent, TradeAlreadyPaid, TradeNotFound
+from payments.gateways.boundary import GuardedGateway
 from payments.models import Order, Payment
-from payments.services.events import ApplyOutcome, ApplyResult, payment_closed_mark, payment_event_apply
+from payments.services.events import (
+    ApplyOutcome,
+    ApplyResult,
+    EventMismatch,
+    payment_closed_mark,
+    payment_event_apply,
+)
+from payments.services.gateway_calls import gateway_call_record
 from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
@@ -29,7 +38,7 @@ def payment_sync(*, payment: Payment) -> ApplyResult | None:
     Raises: GatewayError if the gateway could not answer; EventMismatch if its answer is not ours.
     """
     try:
-        event = gateway_get(payment.channel).query_payment(payment.out_trade_no)
+        event = gateway_get(payment.channel).query_payment(payment.out_trade_no, gateway_ref=payment.gateway_ref)
     except TradeNotFound:
         return None
     return payment_event_apply(channel=payment.channel, event=event)
@@ -56,37 +65,88 @@ def order_sync(*, order: Order) -> OrderSyncResult:
     Raises: GatewayError if every gateway answered with an error (the caller tells the learner to retry).
     """
     attempts = list(order.payments.filter(status=Payment.Status.CREATED).order_by("-created_at", "-pk"))
-    answers: dict[int, PaymentEvent | GatewayError | None] = {}
-    if attempts:
+    queries = [_GatewayQuery(payment) for payment in attempts]
+    if queries:
         pool = ThreadPoolExecutor(max_workers=SYNC_PARALLEL_QUERIES, thread_name_prefix="order-sync")
-        queries = {pool.submit(_gateway_answer, payment): payment for payment in attempts}
-        done, _ = wait(queries, timeout=settings.PAYMENT_SYNC_BUDGET_SECONDS)
+        wait([pool.submit(query.run) for query in queries], timeout=settings.PAYMENT_SYNC_BUDGET_SECONDS)
         # Queries still running finish on their own (GATEWAY_TIMEOUT_SECONDS); nobody waits for them.
         pool.shutdown(wait=False, cancel_futures=True)
-        answers = {queries[query].pk: query.result() for query in done}
-    for payment in attempts:  # apply in the calling thread (its transaction), most recent first
-        answer = answers.get(payment.pk)
-        if isinstance(answer, PaymentEvent):
-            payment_event_apply(channel=payment.channel, event=answer)
-    failures = [answer for answer in answers.values() if isinstance(answer, GatewayError)]
-    if failures and len(failures) == len(attempts):
+    answered = [query for query in queries if query.hand_over()]
+    for query in answered:  # in this thread (its database connection), most recent first
+        for record in query.records:
+            gateway_call_record(**record)
+        if isinstance(query.answer, PaymentEvent):
+            payment_event_apply(channel=query.payment.channel, event=query.answer)
+    failures = [query.answer for query in answered if isinstance(query.answer, GatewayError)]
+    if failures and len(failures) == len(queries):
         raise failures[0]
-    still_checking = len(answers) < len(attempts)
+    still_checking = len(answered) < len(queries)
     if still_checking:
-        logger.info("i-have-paid budget ran out", extra={"order_no": order.order_no, "asked": len(attempts)})
+        logger.info("i-have-paid budget ran out", extra={"order_no": order.order_no, "asked": len(queries)})
     return OrderSyncResult(order=Order.objects.get(pk=order.pk), still_checking=still_checking)
 
 
-def _gateway_answer(payment: Payment) -> PaymentEvent | GatewayError | None:
-    """What the gateway says about one attempt: its event, its error, or None if it never saw it."""
-    try:
-        return gateway_get(payment.channel).query_payment(payment.out_trade_no)
-    except TradeNotFound:
-        return None
-    except GatewayError as exc:
-        return exc
-    finally:
-        connections.close_all()  # this thread's own connections, if the gateway used the database
+class _GatewayQuery:
+    """One attempt's query, run in a worker thread that never touches the database.
+
+    Its answer and its call record are handed over to the request's thread if it finished within
+    the budget; otherwise the worker writes the record itself when the gateway finally answers.
+    Who writes is decided under a lock, so the record is written exactly once.
+    """
+
+    def __init__(self, payment: Payment) -> None:
+        self.payment = payment
+        self.answer: PaymentEvent | GatewayError | None = None
+        self.records: list[dict] = []
+        self._lock = threading.Lock()
+        self._finished = self._abandoned = False
+
+    def run(self) -> None:
+        # The boundary as gateway_get hands it out, recording into this query instead of the database.
+        gateway = GuardedGateway(gateway_get(self.payment.channel).wrapped, record=self._keep)
+        try:
+            answer = gateway.query_payment(self.payment.out_trade_no, gateway_ref=self.payment.gateway_ref)
+        except TradeNotFound:
+            answer = None
+        except GatewayError as exc:
+            answer = exc
+        with self._lock:
+            self.answer, self._finished, late = answer, True, self._abandoned
+        if late:
+            try:
+                for record in self.records:
+                    gateway_call_record(**record)
+            finally:
+                connections.close_all()
+
+    def hand_over(self) -> bool:
+        """In the request's thread: True if the answer is in; otherwise the worker keeps it."""
+        with self._lock:
+            self._abandoned = not self._finished
+            return self._finished
+
+    def _keep(self, **record) -> None:
+        self.records.append(record)
+
+
+def order_return_complete(*, order: Order) -> Order:
+    """The learner is back from a gateway's page: let each open attempt's gateway finish what the
+    learner approved there (PayPal: capture) and apply its verified answer. Returns the fresh order.
+
+    Gateways that need no step of ours answer nothing; their notification or a query tells.
+    Raises: GatewayError (a declined capture is a GatewayRejected: the order stays payable).
+    """
+    for payment in order.payments.filter(status=Payment.Status.CREATED):
+        event = gateway_get(payment.channel).complete_payment(payment.out_trade_no, gateway_ref=payment.gateway_ref)
+        if event is None:
+            continue
+        try:
+            payment_event_apply(channel=payment.channel, event=event)
+        except EventMismatch:
+            # Verified, yet not what we asked for (another amount or currency): never applied; the
+            # gateway's notification of the same capture is stored and refused for staff to see.
+            logger.error("completed payment does not match our records", extra={"out_trade_no": payment.out_trade_no})
+    return Order.objects.get(pk=order.pk)
 
 
 def payment_close(*, payment_id: int) -> None:
@@ -98,7 +158,7 @@ def payment_close(*, payment_id: int) -> None:
     if payment.status != Payment.Status.CREATED:
         return
     try:
-        gateway_get(payment.channel).close_payment(payment.out_trade_no)
+        gateway_get(payment.channel).close_payment(payment.out_trade_no, gateway_ref=payment.gateway_ref)
     except TradeAlreadyPaid:
         logger.info("close refused: trade was paid; applying it", extra={"out_trade_no": payment.out_trade_no})
         payment_sync(payment=payment)

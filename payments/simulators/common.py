@@ -5,7 +5,9 @@ our payment code only over HTTP, in the gateway's dialect. Each dialect module
 (payments/simulators/<channel>.py) defines:
 
 - RETRY_SCHEDULE: the delays between delivery attempts, as the real gateway documents them;
-- is_acknowledged(status_code, body) -> bool: whether our reply means "received".
+- is_acknowledged(status_code, body) -> bool: whether our reply means "received";
+- optionally delivery_headers(body) -> dict: headers signed afresh for each attempt (PayPal's
+  transmission signature, Stripe-Signature with its timestamp).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import functools
 import logging
 import secrets
 import threading
+from collections.abc import Callable
 from importlib import import_module
 
 import requests
@@ -23,7 +26,7 @@ from django.db import close_old_connections, transaction
 from django.http import Http404
 from django.utils import timezone
 
-from payments.models import SimulatedNotification
+from payments.models import SimulatedIdempotentRequest, SimulatedNotification
 
 logger = logging.getLogger(__name__)
 
@@ -77,10 +80,14 @@ def _attempt_in_thread(notification_id: int) -> None:
         close_old_connections()
 
 
-def deliver_over_http(url: str, body: str, content_type: str) -> tuple[int | None, str]:
+def deliver_over_http(
+    url: str, body: str, content_type: str, headers: dict[str, str] | None = None
+) -> tuple[int | None, str]:
     """POST one notification as the gateway's servers would: (status, reply), status None if unreachable."""
     try:
-        response = requests.post(url, data=body.encode("utf-8"), headers={"Content-Type": content_type}, timeout=10)
+        response = requests.post(
+            url, data=body.encode("utf-8"), headers={"Content-Type": content_type, **(headers or {})}, timeout=10
+        )
     except requests.RequestException as exc:
         return None, f"{type(exc).__name__}: {exc}"
     return response.status_code, response.text
@@ -93,7 +100,9 @@ def notification_attempt(*, notification_id: int, now: dt.datetime | None = None
     if notification.delivered_at is not None:
         return True
     dialect = _dialect(notification.gateway)
-    status, reply = deliver_over_http(notification.url, notification.body, notification.content_type)
+    sign = getattr(dialect, "delivery_headers", None)
+    headers = sign(notification.body) if sign else {}
+    status, reply = deliver_over_http(notification.url, notification.body, notification.content_type, headers)
     acknowledged = status is not None and dialect.is_acknowledged(status, reply)
     notification.attempts += 1
     notification.last_status = status
@@ -120,3 +129,24 @@ def notifications_deliver_due(*, now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     due = SimulatedNotification.objects.filter(delivered_at__isnull=True, next_attempt_at__lte=now)
     return sum(notification_attempt(notification_id=pk, now=now) for pk in due.values_list("pk", flat=True))
+
+
+def idempotent(
+    *, gateway: str, key: str, fingerprint: str, answer: Callable[[], tuple[int, str]]
+) -> tuple[int, str] | None:
+    """Answer a create request once per idempotency key, as Stripe and PayPal do.
+
+    Returns the stored (status, body) for a repeated key, the fresh answer for a new one, or None
+    when the key was used for a different request (the caller answers with its gateway's error).
+    Call inside a transaction.
+    """
+    if not key:
+        return answer()
+    stored = SimulatedIdempotentRequest.objects.select_for_update().filter(gateway=gateway, key=key).first()
+    if stored is not None:
+        return (stored.status, stored.body) if stored.fingerprint == fingerprint else None
+    status, body = answer()
+    SimulatedIdempotentRequest.objects.create(
+        gateway=gateway, key=key, fingerprint=fingerprint, status=status, body=body
+    )
+    return status, body

@@ -76,7 +76,7 @@ def test_list_shows_only_my_orders(api, learner):
 def test_pay_with_unknown_channel_is_400_and_starts_nothing(api, course):
     order_no = api.post("/api/v1/orders/", {"course": course.slug}, format="json").json()["order_no"]
 
-    response = api.post(f"/api/v1/orders/{order_no}/pay/", {"channel": "paypal", "method": "x"}, format="json")
+    response = api.post(f"/api/v1/orders/{order_no}/pay/", {"channel": "applepay", "method": "x"}, format="json")
 
     assert response.status_code == 400
     assert response.json()["code"] == "unknown_channel"

@@ -14,6 +14,7 @@ from tests.payments.contract import GatewayContract
 
 class TestAlipayContract(GatewayContract):
     channel = "alipay"
+    payment_fee_fen = 8  # 0.6 % of ¥12.90, rounded half up
 
     def _buyer_page(self, browser: Browser, start: PaymentStart):
         # Page pay sends the browser to the cashier; QR pay's code is the URL of the phone's scan page.

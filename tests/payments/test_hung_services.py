@@ -20,7 +20,8 @@ from django.utils import timezone
 
 from knowpay import enqueue
 from knowpay.celery import app as celery_app
-from payments.models import GatewayNotification, Order, Payment, Payout
+from payments.models import GatewayCall, GatewayNotification, Order, Payment, Payout
+from payments.services import sync
 from payments.services.payouts import payout_request
 from payments.services.settlement import earnings_settle_due
 from payments.services.sync import order_sync
@@ -142,6 +143,16 @@ def test_the_broker_is_tried_again_once_the_pause_is_over(payouts, broker_hangs,
 # --- "I have paid": every open attempt asked at once, within a budget --------------------------------
 
 
+@pytest.fixture(autouse=True)
+def _abandoned_queries_finish():
+    """Queries abandoned when the budget ran out record their call when the gateway gives up: let
+    them, before the next test's database exists."""
+    yield
+    for thread in threading.enumerate():
+        if thread.name.startswith("order-sync"):
+            thread.join(timeout=DEADLINE)
+
+
 class StubAlipay:
     """Answers Alipay's trade query for `paid` as paid (signed); hangs on anything else."""
 
@@ -254,10 +265,8 @@ def test_the_most_recent_attempts_are_asked_first(learner, course, alipay, budge
     order = OrderFactory(learner=learner, course=course)
     made = attempts(order, "alipay", "alipay", "alipay", "alipay", "alipay", "alipay")
     asked = []
-    monkeypatch.setattr("payments.services.sync.SYNC_PARALLEL_QUERIES", 1)
-    monkeypatch.setattr(
-        "payments.services.sync._gateway_answer", lambda payment: asked.append(payment.pk) or time.sleep(0.2)
-    )
+    monkeypatch.setattr(sync, "SYNC_PARALLEL_QUERIES", 1)
+    monkeypatch.setattr(sync._GatewayQuery, "run", lambda query: asked.append(query.payment.pk) or time.sleep(0.2))
 
     result = order_sync(order=order)
 
@@ -289,3 +298,38 @@ def test_the_api_answers_202_while_still_checking(learner, course, wechat_hangs,
 
     assert response.status_code == 202
     assert response.json()["status"] == Order.Status.PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_query_that_answers_after_the_budget_still_records_its_call(learner, course, wechat_hangs, budget):
+    order = OrderFactory(learner=learner, course=course)
+    attempts(order, "wechat")
+
+    order_sync(order=order)
+    assert not GatewayCall.objects.exists()  # the gateway has not given up yet
+
+    assert wait_until(lambda: GatewayCall.objects.filter(operation="query_payment").exists(), DEADLINE)
+    call = GatewayCall.objects.get()
+    assert (call.channel, call.outcome) == ("wechat", "unavailable")
+
+
+@pytest.mark.django_db
+def test_the_calls_answered_in_time_are_recorded_in_the_requests_transaction(learner, course, alipay, budget):
+    order = OrderFactory(learner=learner, course=course)
+    paid = attempts(order, "alipay")[0]
+    alipay.paid = paid
+
+    result = order_sync(order=order)
+
+    assert result.order.status == Order.Status.PAID
+    call = GatewayCall.objects.get(operation="query_payment")
+    assert (call.out_trade_no, call.outcome) == (paid.out_trade_no, "ok")
+
+
+def wait_until(condition, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.1)
+    return False

@@ -113,7 +113,7 @@ def test_get_on_notify_url_is_405(client):
 
 
 def test_notify_for_unknown_channel_is_404_and_stores_nothing(payment, post_notify):
-    response = post_notify(sandbox_notification_body(payment), url="/payments/notify/paypal/")
+    response = post_notify(sandbox_notification_body(payment), url="/payments/notify/applepay/")
 
     assert response.status_code == 404
     assert not GatewayNotification.objects.exists()

@@ -49,6 +49,17 @@ def test_paid_order_sends_one_email_to_the_learner(payment, post_notify, django_
     assert mail.outbox[0].to == [payment.order.learner.email]
 
 
+def test_the_plain_text_email_is_not_html_escaped(payment, post_notify, django_capture_on_commit_callbacks):
+    course = payment.order.course
+    course.title = "Tom & Jerry's <Guide>"
+    course.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_notify(sandbox_notification_body(payment))
+
+    assert 'full access to "Tom & Jerry\'s <Guide>"' in mail.outbox[0].body
+
+
 def test_replayed_notification_is_acknowledged_without_side_effects(payment, post_notify):
     body = sandbox_notification_body(payment)
     post_notify(body)
@@ -85,7 +96,7 @@ def test_payment_after_order_expired_is_accepted_and_fulfilled(payment, post_not
 
 
 def test_second_successful_payment_is_recorded_as_duplicate_and_refunded(payment, post_notify):
-    second = PaymentFactory(order=payment.order, out_trade_no=f"{payment.order.order_no}P02")
+    second = PaymentFactory(order=payment.order)
     post_notify(sandbox_notification_body(payment))
 
     response = post_notify(sandbox_notification_body(second, trade_no="SBX-second"))

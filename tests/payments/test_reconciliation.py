@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+import time_machine
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
@@ -60,9 +61,9 @@ def kinds(run):
 
 
 def test_matching_books_balance(gateway_site, payment):
-    pay_at_the_gateway(gateway_site, payment)
-    refund_issue(order=payment.order, staff=UserFactory(is_staff=True), amount_fen=290, reason="partial")
-    move_to_yesterday()
+    with time_machine.travel(NOON, tick=True):
+        pay_at_the_gateway(gateway_site, payment)
+        refund_issue(order=payment.order, staff=UserFactory(is_staff=True), amount_fen=290, reason="partial")
 
     run = reconciliation_run(channel="sandbox", day=YESTERDAY)
 
@@ -70,6 +71,7 @@ def test_matching_books_balance(gateway_site, payment):
     assert kinds(run) == []
     assert (run.bill_payments_fen, run.our_payments_fen) == (payment.amount_fen, payment.amount_fen)
     assert (run.bill_refunds_fen, run.our_refunds_fen) == (290, 290)
+    assert (run.ledger_payments_fen, run.ledger_refunds_fen) == (payment.amount_fen, 290)
 
 
 def test_payment_we_missed_is_confirmed_by_query_and_fulfilled(gateway_site, payment, monkeypatch):

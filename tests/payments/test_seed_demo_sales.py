@@ -1,10 +1,13 @@
 """The demo's sales history: through the real core, consistent, and safe to run again."""
 
+import datetime as dt
+
 import pytest
 from django.core.management import CommandError, call_command
+from django.utils import timezone
 
 from payments.models import LedgerEntry, Order
-from payments.selectors.earnings import earnings_summary
+from payments.selectors.earnings import earnings_daily, earnings_summary
 from payments.selectors.ledger import ledger_violations
 
 pytestmark = pytest.mark.django_db
@@ -44,3 +47,16 @@ def test_refuses_outside_sandbox_mode(settings):
 
     with pytest.raises(CommandError, match="sandbox"):
         call_command("seed_demo_sales")
+
+
+def test_demo_history_is_spread_over_the_days_the_learners_paid(seeded):
+    wang = Order.objects.get(order_no="KPDEMO0001").course.creator
+    today = timezone.localdate()
+
+    days = earnings_daily(creator=wang, start=today - dt.timedelta(days=30), end=today)
+
+    selling_days = [day.day for day in days if day.sales_fen]
+    assert len(selling_days) >= 5
+    assert today not in selling_days
+    paid = Order.objects.get(order_no="KPDEMO0001").paid_at
+    assert timezone.localdate(paid) in selling_days

@@ -195,7 +195,7 @@ def test_the_stuck_notification_sweep_goes_on_past_one_of_a_channel_no_longer_of
             remote_addr="127.0.0.1",
         )
 
-    rows = [stuck("sandbox"), stuck("paypal"), stuck("sandbox")]
+    rows = [stuck("sandbox"), stuck("nosuchpay"), stuck("sandbox")]
     aged(rows, "received_at")
 
     notifications_finish_stuck()

@@ -4,7 +4,8 @@ The zip holds the detail file (`<account>_<yyyymmdd>_业务明细.csv`) and a su
 (`..._业务明细(汇总).csv`). Each file wraps its table in `#` comment lines: a title, the account and
 the period before it, totals and the export time after it. Member names inside the zip are GBK
 without the UTF-8 flag in Alipay's own files, so the detail file is recognised by its title line.
-Cells are padded with tabs or spaces (so spreadsheets keep long numbers as text).
+Cells are padded with tabs or spaces (so spreadsheets keep long numbers as text). The service fee
+(服务费) is negative on a payment (Alipay kept it) and positive on a refund (it gave it back).
 """
 
 from __future__ import annotations
@@ -59,24 +60,26 @@ def parse_trade_bill(data: bytes) -> list[StatementEntry]:
         record = dict(zip(header, (cell.strip() for cell in row), strict=False))
         try:
             kind = _KINDS[record["业务类型"]]
+            fee_fen = yuan_to_fen(record["服务费(元)"])
             if kind == StatementEntryKind.PAYMENT:
                 amount_fen = yuan_to_fen(record["订单金额(元)"])
+                fee_fen = -fee_fen
             else:
                 # Refund rows carry negative amounts; what left the merchant is "商家实收".
                 amount_fen = -yuan_to_fen(record["商家实收(元)"])
             occurred_at = dt.datetime.strptime(record["完成时间"], "%Y-%m-%d %H:%M:%S").replace(tzinfo=BEIJING)
-        except (KeyError, ValueError) as exc:
-            raise _invalid(f"unreadable row {row!r}: {exc!r}") from exc
-        if amount_fen <= 0:
-            raise _invalid(f"non-positive amount in row {row!r}")
-        entries.append(
-            StatementEntry(
+            entry = StatementEntry(
                 kind=kind,
                 out_trade_no=record["商户订单号"],
                 gateway_trade_no=record["支付宝交易号"],
                 out_refund_no=record.get("退款批次号/请求号", "") if kind == StatementEntryKind.REFUND else "",
                 amount_fen=amount_fen,
                 occurred_at=occurred_at,
+                fee_fen=fee_fen,
             )
-        )
+        except (KeyError, ValueError) as exc:
+            raise _invalid(f"unreadable row {row!r}: {exc!r}") from exc
+        if amount_fen <= 0 or fee_fen < 0 or not entry.out_trade_no:
+            raise _invalid(f"non-positive amount, a fee in the wrong direction or no order number in row {row!r}")
+        entries.append(entry)
     return entries

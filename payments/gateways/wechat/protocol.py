@@ -168,6 +168,7 @@ class BillRow:
     refund_status: str
     amount_fen: int
     occurred_at: dt.datetime
+    fee_fen: int  # 手续费: positive on a payment (kept), negative on a refund (given back)
 
 
 # Columns we read, by the header's own names; later layouts renamed some (总金额 → 订单金额).
@@ -200,6 +201,14 @@ def _bill_fields(line: str) -> list[str]:
     return line[1:].split(",`")
 
 
+def _fee_fen(text: str) -> int:
+    """手续费 is written to five decimals of a yuan ("0.08000"); WeChat charges whole fen."""
+    whole, _, rest = text.partition(".")
+    if len(rest) != 5 or rest[2:] != "000":
+        raise MoneyFormatError(f"手续费 is not a whole number of fen: {text!r}")
+    return yuan_to_fen(f"{whole}.{rest[:2]}")
+
+
 def _bill_row(row: dict[str, str], line: str) -> BillRow:
     def first(names: tuple[str, ...]) -> str:
         return next((row[name] for name in names if row.get(name)), "")
@@ -217,6 +226,7 @@ def _bill_row(row: dict[str, str], line: str) -> BillRow:
             occurred_at=beijing_time(
                 first(_REFUND_TIME) if refund else row["交易时间"], name="交易时间", layout="%Y-%m-%d %H:%M:%S"
             ),
+            fee_fen=_fee_fen(row["手续费"]),
         )
     except (KeyError, MoneyFormatError, ProtocolError) as exc:
         raise ProtocolError(f"bill row unreadable ({exc}): {line!r}", code="BAD_BILL") from exc

@@ -4,7 +4,8 @@ A zip (`<PID>_<yyyymmdd>.csv.zip`) of two GBK-encoded CSV files with CRLF line e
 (`<PID>_<yyyymmdd>_业务明细.csv`) and the summary (`..._业务明细(汇总).csv`). Each wraps its table in
 `#` lines: title, account and period above; totals and export time below. Long numbers end in a
 tab, so that spreadsheets keep them as text. Payments are `交易` rows; refunds are `退款` rows with
-negative amounts and the merchant's refund request number. Fees are Alipay's standard 0.6%.
+negative amounts and the merchant's refund request number. The service fee (payments.simulators.fees)
+is negative on a payment and positive, given back, on a refund.
 """
 
 # Alipay's own texts use full-width punctuation: "订单金额（元）", "#账号：[...]".
@@ -22,12 +23,12 @@ from django.utils import timezone
 
 from knowpay.money import fen_to_yuan
 from payments.models import SimulatedRefund, SimulatedTrade
-from payments.simulators.alipay.protocol import APP_ID, BEIJING, GATEWAY, SELLER_ID
+from payments.simulators.alipay.protocol import BEIJING, GATEWAY, app_id, seller_id
+from payments.simulators.fees import payment_fee_fen, refund_fee_fen
 
 BILL_URL_SALT = "alipay-simulator-bill"
 # Alipay's bill download links stop working 30 seconds after they are issued.
 BILL_URL_LIFETIME = dt.timedelta(seconds=30)
-FEE_PER_MILLE = 6
 DETAIL_HEADER = [
     "支付宝交易号", "商户订单号", "业务类型", "商品名称", "创建时间", "完成时间", "门店编号", "门店名称", "操作员",
     "终端号", "对方账户", "订单金额（元）", "商家实收（元）", "支付宝红包（元）", "集分宝（元）", "支付宝优惠（元）",
@@ -42,7 +43,7 @@ RULE = "-" * 41
 
 
 def bill_token(day: dt.date) -> str:
-    return signing.dumps({"app_id": APP_ID, "day": day.isoformat()}, salt=BILL_URL_SALT)
+    return signing.dumps({"app_id": app_id(), "day": day.isoformat()}, salt=BILL_URL_SALT)
 
 
 def bill_day(token: str) -> dt.date | None:
@@ -52,10 +53,6 @@ def bill_day(token: str) -> dt.date | None:
     except signing.BadSignature:
         return None
     return dt.date.fromisoformat(data["day"])
-
-
-def _fee(fen: int) -> int:
-    return (fen * FEE_PER_MILLE + 500) // 1000
 
 
 def _time(moment: dt.datetime) -> str:
@@ -87,18 +84,18 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
     """The zip file name and bytes of the trade bill of `day` (Beijing time)."""
     start = dt.datetime.combine(day, dt.time(), tzinfo=BEIJING)
     end = start + dt.timedelta(days=1)
-    trades = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=APP_ID, paid_at__gte=start, paid_at__lt=end)
+    trades = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=app_id(), paid_at__gte=start, paid_at__lt=end)
     refunds = SimulatedRefund.objects.filter(
-        trade__gateway=GATEWAY, trade__merchant_id=APP_ID, succeeded_at__gte=start, succeeded_at__lt=end
+        trade__gateway=GATEWAY, trade__merchant_id=app_id(), succeeded_at__gte=start, succeeded_at__lt=end
     ).select_related("trade")
     rows, paid, refunded, fees = [], 0, 0, 0
     for trade in trades.order_by("paid_at"):
-        fee = _fee(trade.amount_fen)
+        fee = payment_fee_fen(trade.amount_fen)
         rows.append(_row(trade, kind="交易", done_at=trade.paid_at, fen=trade.amount_fen, fee=-fee))
         paid, fees = paid + trade.amount_fen, fees - fee
     refund_list = list(refunds.order_by("succeeded_at"))
     for refund in refund_list:
-        fee = _fee(refund.amount_fen)
+        fee = refund_fee_fen(refund)
         rows.append(
             _row(
                 refund.trade,
@@ -113,7 +110,7 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
     period = f"#起始日期：[{start:%Y年%m月%d日 %H:%M:%S}]   终止日期：[{end:%Y年%m月%d日 %H:%M:%S}]"
     exported = f"#导出时间：[{timezone.localtime(timezone.now(), BEIJING):%Y年%m月%d日 %H:%M:%S}]"
     detail = _csv(
-        ["#支付宝业务明细查询", f"#账号：[{SELLER_ID}]", period, f"#{RULE}业务明细列表{RULE}"],
+        ["#支付宝业务明细查询", f"#账号：[{seller_id()}]", period, f"#{RULE}业务明细列表{RULE}"],
         DETAIL_HEADER,
         rows,
         [
@@ -125,7 +122,7 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
     )
     net = paid - refunded + fees
     summary = _csv(
-        ["#支付宝业务汇总查询", f"#账号：[{SELLER_ID}]", period, f"#{RULE}业务汇总列表{RULE}"],
+        ["#支付宝业务汇总查询", f"#账号：[{seller_id()}]", period, f"#{RULE}业务汇总列表{RULE}"],
         SUMMARY_HEADER,
         [
             [
@@ -145,7 +142,7 @@ def bill_archive(day: dt.date) -> tuple[str, bytes]:
         ],
         [f"#{RULE}业务汇总列表结束{RULE}", exported],
     )
-    stem = f"{SELLER_ID}_{day:%Y%m%d}"
+    stem = f"{seller_id()}_{day:%Y%m%d}"
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as bundle:
         bundle.writestr(f"{stem}_业务明细.csv", detail)

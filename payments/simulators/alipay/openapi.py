@@ -1,7 +1,7 @@
 """The local Alipay's gateway.do: every OpenAPI method KnowPay calls, answered as Alipay does.
 
-Page pay (`alipay.trade.page.pay`) is a browser visit and opens the cashier page; every other
-method is an API call answered with a signed JSON reply.
+Page pay (`alipay.trade.page.pay`) and phone website pay (`alipay.trade.wap.pay`) are browser
+visits and open a cashier page; every other method is an API call answered with a signed JSON reply.
 """
 
 # Alipay's own texts use full-width punctuation: "订单金额（元）", "#账号：[...]".
@@ -24,17 +24,17 @@ from payments.models import SimulatedTrade, SimulatedTransfer
 from payments.simulators.alipay import pages
 from payments.simulators.alipay.bill import bill_token
 from payments.simulators.alipay.protocol import (
-    APP_ID,
     BEIJING,
     GATEWAY,
-    SELLER_ID,
     Refusal,
     amount_fen,
+    app_id,
     beijing,
     biz_content,
     check_system_parameters,
     order_fields,
     required,
+    seller_id,
     signed_reply,
 )
 from payments.simulators.alipay.trades import (
@@ -48,6 +48,7 @@ from payments.simulators.alipay.trades import (
 from payments.simulators.common import random_digits, sandbox_only
 
 PAGE_PAY = "alipay.trade.page.pay"
+WAP_PAY = "alipay.trade.wap.pay"
 MIN_TRANSFER_FEN = 10
 _LOGON_ID = re.compile(r"\A(?:[^@\s]+@[^@\s]+\.[^@\s]+|1\d{10})\Z")
 _USER_ID = re.compile(r"\A2088\d{12}\Z")
@@ -62,7 +63,7 @@ def _visible_trade(biz: dict) -> SimulatedTrade:
 
 def precreate(request, biz: dict, params: dict[str, str]) -> dict[str, str]:
     out_trade_no, fen, subject, expires_at = order_fields(biz)
-    if biz.get("seller_id", SELLER_ID) != SELLER_ID:
+    if biz.get("seller_id", seller_id()) != seller_id():
         raise Refusal("ACQ.INVALID_PARAMETER", "参数无效: seller_id")
     trade = trade_open(
         out_trade_no=out_trade_no,
@@ -160,10 +161,10 @@ def bill_download_url(request, biz: dict, params: dict[str, str]) -> dict[str, s
     query_string = urlencode(
         {
             "bizType": "trade",
-            "userId": SELLER_ID,
+            "userId": seller_id(),
             "fileType": "csv.zip",
             "bizDates": f"{day:%Y%m%d}",
-            "downloadFileName": f"{SELLER_ID}_{day:%Y%m%d}.csv.zip",
+            "downloadFileName": f"{seller_id()}_{day:%Y%m%d}.csv.zip",
             "token": bill_token(day),
         }
     )
@@ -190,13 +191,13 @@ def transfer(request, biz: dict, params: dict[str, str]) -> dict[str, str]:
     if fen < MIN_TRANSFER_FEN:
         raise Refusal("EXCEED_LIMIT_SM_MIN_AMOUNT", "单笔最低转账金额0.1元")
     existing = SimulatedTransfer.objects.select_for_update().filter(
-        gateway=GATEWAY, merchant_id=APP_ID, out_biz_no=out_biz_no
+        gateway=GATEWAY, merchant_id=app_id(), out_biz_no=out_biz_no
     )
     done = existing.first()
     if done is None:
         done = SimulatedTransfer.objects.create(
             gateway=GATEWAY,
-            merchant_id=APP_ID,
+            merchant_id=app_id(),
             out_biz_no=out_biz_no,
             transfer_no=f"{timezone.localtime(timezone.now(), BEIJING):%Y%m%d}1100700{random_digits(17)}",
             amount_fen=fen,
@@ -232,6 +233,8 @@ def gateway_do(request):
     method = params.get("method", "")
     if method == PAGE_PAY:
         return pages.cashier_open(request, params)
+    if method == WAP_PAY:
+        return pages.wap_cashier_open(request, params)
     if not method:
         return signed_reply(None, Refusal("isv.missing-method", "缺少方法名参数", code="40001").as_fields())
     handler = METHODS.get(method)

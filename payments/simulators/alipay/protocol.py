@@ -17,6 +17,7 @@ import datetime as dt
 import json
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.http import HttpResponse
 from django.utils import timezone
 
@@ -24,9 +25,8 @@ from knowpay.money import MoneyFormatError, yuan_to_fen
 from payments.simulators.alipay.signing import request_is_signed_by_app, sign
 
 GATEWAY = "alipay"
-# The app and merchant the local Alipay's console issued (the sandbox defaults in settings).
-APP_ID = "2021000000000001"
-SELLER_ID = "2088000000000001"
+# The merchant account used when ALIPAY_SELLER_ID is left empty (our gateway then checks no seller).
+SANDBOX_SELLER_ID = "2088000000000001"
 SELLER_EMAIL = "knowpay-seller@sandbox.alipay.example"
 BEIJING = ZoneInfo("Asia/Shanghai")
 TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -38,6 +38,16 @@ PUBLIC_MESSAGES = {
     "40002": "Invalid Arguments",
     "40004": "Business Failed",
 }
+
+
+def app_id() -> str:
+    """The app the local Alipay's console issued: the one configured (ALIPAY_APP_ID), as the local
+    WeChat Pay follows WECHAT_*, so a custom app id works in sandbox mode too."""
+    return settings.ALIPAY_APP_ID
+
+
+def seller_id() -> str:
+    return settings.ALIPAY_SELLER_ID or SANDBOX_SELLER_ID
 
 
 class Refusal(Exception):
@@ -72,7 +82,7 @@ def check_system_parameters(params: dict[str, str]) -> None:
     """The gateway's own checks, before any method runs. Raises Refusal with Alipay's public codes."""
     if not params.get("app_id"):
         raise Refusal("isv.missing-app-id", "缺少AppID参数", code="40001")
-    if params["app_id"] != APP_ID:
+    if params["app_id"] != app_id():
         raise Refusal("isv.invalid-app-id", "无效的AppID参数", code="40002")
     if params.get("charset", "").lower() not in ("utf-8", "utf8"):
         raise Refusal("isv.invalid-charset", "字符集错误", code="40002")

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from knowpay.money import fen_to_yuan
 from payments.models import SimulatedRefund, SimulatedTrade
-from payments.simulators.alipay.protocol import APP_ID, BEIJING, GATEWAY, SELLER_EMAIL, SELLER_ID, Refusal, beijing
+from payments.simulators.alipay.protocol import BEIJING, GATEWAY, SELLER_EMAIL, Refusal, app_id, beijing, seller_id
 from payments.simulators.alipay.signing import signed_message
 from payments.simulators.common import notification_send, random_digits
 
@@ -44,7 +44,7 @@ def mark_opened(trade: SimulatedTrade) -> None:
 
 def locked_trade(*, out_trade_no: str = "", trade_no: str = "") -> SimulatedTrade | None:
     """The trade by the merchant's number or Alipay's (out_trade_no wins when both are given)."""
-    trades = SimulatedTrade.objects.select_for_update().filter(gateway=GATEWAY, merchant_id=APP_ID)
+    trades = SimulatedTrade.objects.select_for_update().filter(gateway=GATEWAY, merchant_id=app_id())
     trade = (
         trades.filter(out_trade_no=out_trade_no).first() if out_trade_no else trades.filter(trade_no=trade_no).first()
     )
@@ -83,7 +83,7 @@ def trade_open(
         return trade
     return SimulatedTrade.objects.create(
         gateway=GATEWAY,
-        merchant_id=APP_ID,
+        merchant_id=app_id(),
         out_trade_no=out_trade_no,
         trade_no=new_trade_no(),
         amount_fen=amount_fen,
@@ -172,15 +172,15 @@ def notify(trade: SimulatedTrade, **refund_fields: str) -> None:
         "notify_type": "trade_status_sync",
         # The same id for every resend of this notification.
         "notify_id": secrets.token_hex(16),
-        "app_id": APP_ID,
-        "auth_app_id": APP_ID,
+        "app_id": app_id(),
+        "auth_app_id": app_id(),
         "charset": "utf-8",
         "version": "1.0",
         "trade_no": trade.trade_no,
         "out_trade_no": trade.out_trade_no,
         "buyer_id": trade.buyer_id,
         "buyer_logon_id": trade.extra.get("buyer_logon_id", ""),
-        "seller_id": SELLER_ID,
+        "seller_id": seller_id(),
         "seller_email": SELLER_EMAIL,
         "trade_status": STATUS_WORDS[trade.status],
         "total_amount": amount,

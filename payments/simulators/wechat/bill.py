@@ -14,6 +14,7 @@ from django.http import HttpResponse
 
 from knowpay.money import fen_to_yuan
 from payments.models import SimulatedRefund, SimulatedTrade
+from payments.simulators.fees import payment_fee_fen, refund_fee_fen
 from payments.simulators.wechat.protocol import BEIJING, beijing
 from payments.simulators.wechat.protocol import render as render_xml
 
@@ -46,11 +47,6 @@ def refusal(return_msg: str, error_code: str) -> HttpResponse:
     """downloadbill's unsigned XML answer when there is no bill to give."""
     body = render_xml({"return_code": "FAIL", "return_msg": return_msg, "error_code": error_code})
     return HttpResponse(body, content_type="text/xml; charset=utf-8")
-
-
-def _fee_fen(amount_fen: int) -> int:
-    """0.6% of an amount, rounded half up to whole fen."""
-    return (amount_fen * 6 + 500) // 1000
 
 
 def _fee(fee_fen: int) -> str:
@@ -89,7 +85,7 @@ def _trade_fields(trade: SimulatedTrade) -> dict[str, str]:
 
 
 def _payment_line(trade: SimulatedTrade) -> _Line:
-    fee_fen = _fee_fen(trade.amount_fen)
+    fee_fen = payment_fee_fen(trade.amount_fen)
     fields = {
         **_trade_fields(trade),
         "交易时间": beijing(trade.paid_at, _TIME),
@@ -104,7 +100,7 @@ def _payment_line(trade: SimulatedTrade) -> _Line:
 
 
 def _refund_line(refund: SimulatedRefund) -> _Line:
-    fee_fen = -_fee_fen(refund.amount_fen)
+    fee_fen = -refund_fee_fen(refund)
     fields = {
         **_trade_fields(refund.trade),
         "交易时间": beijing(refund.succeeded_at, _TIME),

@@ -91,6 +91,26 @@ def test_our_parser_reads_the_local_alipay_bill(paid_and_refunded):
     ]
     assert entries[0].gateway_trade_no == "2026112122001400001234567890"
     assert entries[0].occurred_at == dt.datetime(2026, 11, 21, 12, 0, tzinfo=BEIJING)
+    # 服务费: 0.6% of 12.90 kept (7.74, rounded), and of it 8 x 3.00 / 12.90 = 1.86 given back.
+    assert [e.fee_fen for e in entries] == [8, 2]
+
+
+def test_partial_refunds_give_back_the_fee_pro_rata_and_never_more_than_it(paid_and_refunded):
+    trade = paid_and_refunded
+    trade.refunds.all().delete()
+    moment = dt.datetime.combine(DAY, dt.time(13, 0), tzinfo=BEIJING)
+    for n in range(3):  # three refunds of 4.30: rounding each alone would give back 3 + 3 + 3 of a fee of 8
+        SimulatedRefund.objects.create(
+            trade=trade,
+            out_refund_no=f"KP20261121000000000001R0{n + 1}",
+            refund_no=f"X{n}",
+            amount_fen=430,
+            succeeded_at=moment + dt.timedelta(minutes=n),
+        )
+
+    entries = parse_trade_bill(bill.bill_archive(DAY)[1])
+
+    assert [e.fee_fen for e in entries] == [8, 3, 2, 3]
 
 
 def test_bill_covers_the_beijing_day_only(paid_and_refunded):
@@ -106,7 +126,7 @@ def test_bill_covers_the_beijing_day_only(paid_and_refunded):
 def test_parser_accepts_ascii_parentheses_and_padded_cells():
     (entry,) = parse_trade_bill(zipped(("a.csv", detail(PAYMENT_ROW, header=ASCII_HEADER))))
 
-    assert (entry.out_trade_no, entry.amount_fen) == ("KP20261121000000000001P01", 1290)
+    assert (entry.out_trade_no, entry.amount_fen, entry.fee_fen) == ("KP20261121000000000001P01", 1290, 8)
 
 
 def test_parser_finds_the_detail_file_by_its_title_whatever_the_member_names():

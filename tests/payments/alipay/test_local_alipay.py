@@ -14,7 +14,6 @@ from django.utils import timezone
 
 from payments.gateways import gateway_get
 from payments.gateways.base import (
-    GatewayConfigurationError,
     GatewayRejected,
     RefundNotFound,
     RefundRequest,
@@ -157,9 +156,11 @@ def test_closing_a_code_nobody_scanned_does_not_stop_a_later_payment(started, li
 # --- Page pay -------------------------------------------------------------------------------
 
 
-def test_cashier_refuses_a_request_signed_with_another_app_key(gateway_site, browser, settings):
+def test_cashier_refuses_a_request_signed_with_a_key_other_than_the_configured_one(gateway_site, browser, settings):
+    configured = settings.ALIPAY_APP_PRIVATE_KEY
     settings.ALIPAY_APP_PRIVATE_KEY = stranger_pem()
     start = gateway_get("alipay").start_payment(payment_request(new_out_trade_no(), "page", site_url=gateway_site.url))
+    settings.ALIPAY_APP_PRIVATE_KEY = configured
 
     cashier = browser.get(start.url)
 
@@ -335,19 +336,33 @@ def test_transfer_below_ten_fen_is_refused(live_alipay):
 # --- The gateway's own checks ---------------------------------------------------------------
 
 
-def test_request_signed_with_another_app_key_is_refused(live_alipay, settings):
+def test_a_custom_app_id_seller_id_and_app_key_work_end_to_end_in_sandbox_mode(settings, gateway_site, browser):
+    """The local Alipay follows ALIPAY_* as the local WeChat Pay follows WECHAT_*: QR pay, query, refund,
+    close and the bill all work for an app id, seller id and key other than the defaults."""
+    settings.ALIPAY_APP_ID = "2021009876543210"
+    settings.ALIPAY_SELLER_ID = "2088009876543210"
     settings.ALIPAY_APP_PRIVATE_KEY = stranger_pem()
+    alipay = gateway_get("alipay")
+    out_trade_no, unpaid = new_out_trade_no(), new_out_trade_no()
 
-    with pytest.raises(GatewayConfigurationError) as refused:
-        gateway_get("alipay").query_payment(new_out_trade_no())
+    alipay.start_payment(payment_request(out_trade_no, "qr", site_url=gateway_site.url))
+    token = SimulatedTrade.objects.get(out_trade_no=out_trade_no).extra["qr_token"]
+    browser.submit(browser.get(f"/sandbox/alipay/qr/{token}/"), "/pay/")
+    paid = alipay.query_payment(out_trade_no)
+    refund = alipay.refund(refund_request(out_trade_no, 290))
+    alipay.start_payment(payment_request(unpaid, "qr", site_url=gateway_site.url))
+    browser.get(f"/sandbox/alipay/qr/{SimulatedTrade.objects.get(out_trade_no=unpaid).extra['qr_token']}/")
+    alipay.close_payment(unpaid)
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    noon = timezone.make_aware(dt.datetime.combine(yesterday, dt.time(12, 0)))
+    SimulatedTrade.objects.filter(out_trade_no=out_trade_no).update(paid_at=noon)
+    SimulatedTrade.objects.get(out_trade_no=out_trade_no).refunds.update(succeeded_at=noon)
+    bill = alipay.fetch_statement(yesterday)
 
-    assert refused.value.code == "isv.invalid-signature"
-
-
-def test_request_from_an_unknown_app_is_refused(live_alipay, settings):
-    settings.ALIPAY_APP_ID = "2021999999999999"
-
-    with pytest.raises(GatewayConfigurationError) as refused:
-        gateway_get("alipay").query_payment(new_out_trade_no())
-
-    assert refused.value.code == "isv.invalid-app-id"
+    assert (paid.status, refund.refund_fen) == (TradeStatus.PAID, 290)
+    assert SimulatedTrade.objects.get(out_trade_no=unpaid).status == SimulatedTrade.Status.CLOSED
+    assert [(e.kind, e.out_trade_no, e.amount_fen) for e in bill.entries] == [
+        ("payment", out_trade_no, 1290),
+        ("refund", out_trade_no, 290),
+    ]
+    assert set(SimulatedTrade.objects.values_list("merchant_id", flat=True)) == {"2021009876543210"}

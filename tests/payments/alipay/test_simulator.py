@@ -15,13 +15,13 @@ from payments.gateways import gateway_get
 from payments.gateways.base import IncomingNotification, TradeStatus
 from payments.models import SimulatedNotification
 from payments.simulators import alipay as local_alipay
-from tests.payments.alipay.helpers import APP_ID, KEYS, app_key, payment_request, signature
+from tests.payments.alipay.helpers import APP_ID, KEYS, app_key, payment_request, signature, stranger_key
 
 pytestmark = pytest.mark.django_db
 GATEWAY = "/sandbox/alipay/gateway.do"
 
 
-def signed_params(method: str, biz: dict, **overrides: str) -> dict[str, str]:
+def signed_params(method: str, biz: dict, *, key=None, **overrides: str) -> dict[str, str]:
     params = {
         "app_id": APP_ID,
         "method": method,
@@ -34,7 +34,7 @@ def signed_params(method: str, biz: dict, **overrides: str) -> dict[str, str]:
         **overrides,
     }
     content = "&".join(f"{k}={v}" for k, v in sorted(params.items()) if v != "")
-    params["sign"] = signature(content.encode(), app_key())
+    params["sign"] = signature(content.encode(), key or app_key())
     return params
 
 
@@ -86,6 +86,22 @@ def test_system_parameter_errors_use_alipays_public_codes(client, overrides, cod
         local_alipay.protocol.PUBLIC_MESSAGES[code],
         sub_code,
     )
+
+
+def test_request_from_an_app_other_than_the_configured_one_is_refused(client):
+    params = signed_params("alipay.trade.query", {"out_trade_no": "X"}, app_id="2021999999999999")
+
+    reply = verified_reply(client.post(GATEWAY, params), "alipay_trade_query_response")
+
+    assert reply["sub_code"] == "isv.invalid-app-id"
+
+
+def test_request_signed_with_a_key_other_than_the_configured_app_key_is_refused(client):
+    params = signed_params("alipay.trade.query", {"out_trade_no": "X"}, key=stranger_key())
+
+    reply = verified_reply(client.post(GATEWAY, params), "alipay_trade_query_response")
+
+    assert reply["sub_code"] == "isv.invalid-signature"
 
 
 def test_request_without_a_signature_is_refused(client):

@@ -36,16 +36,16 @@ class TransferGateway(Gateway):
     def notification_reply(self, *, accepted, message=""):
         raise NotImplementedError
 
-    def query_payment(self, out_trade_no):
+    def query_payment(self, out_trade_no, *, gateway_ref=""):
         raise NotImplementedError
 
-    def close_payment(self, out_trade_no):
+    def close_payment(self, out_trade_no, *, gateway_ref=""):
         raise NotImplementedError
 
     def refund(self, request):
         raise NotImplementedError
 
-    def query_refund(self, out_trade_no, out_refund_no):
+    def query_refund(self, out_trade_no, out_refund_no, *, gateway_trade_no="", gateway_refund_no=""):
         raise NotImplementedError
 
     def fetch_statement(self, day):

@@ -2,6 +2,7 @@
 
 import pytest
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from payments.models import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from tests.payments.ledger.helpers import sell
@@ -81,7 +82,11 @@ def test_postgresql_refuses_an_entry_whose_lines_do_not_balance(sale):
 
     def forge():
         entry = LedgerEntry.objects.create(
-            kind=LedgerEntry.Kind.SETTLEMENT, reference="forged", description="forged", payment_id=sale.payment_id
+            kind=LedgerEntry.Kind.SETTLEMENT,
+            reference="forged",
+            description="forged",
+            payment_id=sale.payment_id,
+            occurred_at=timezone.now(),
         )
         LedgerLine.objects.create(entry=entry, account=clearing, amount_fen=500)
 
@@ -95,7 +100,11 @@ def test_postgresql_refuses_an_entry_whose_lines_do_not_balance(sale):
 def test_postgresql_refuses_an_entry_without_lines(sale):
     def forge():
         LedgerEntry.objects.create(
-            kind=LedgerEntry.Kind.SETTLEMENT, reference="empty", description="empty", payment_id=sale.payment_id
+            kind=LedgerEntry.Kind.SETTLEMENT,
+            reference="empty",
+            description="empty",
+            payment_id=sale.payment_id,
+            occurred_at=timezone.now(),
         )
 
     with pytest.raises(IntegrityError, match="does not balance"):

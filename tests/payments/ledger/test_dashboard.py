@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from knowpay.exports import csv_cell
 from knowpay.money import format_cny
 from payments.models import LedgerAccount, LedgerLine, Payout
 from payments.services.payouts import payout_request
@@ -169,9 +170,12 @@ def test_the_chart_shows_each_day_of_the_chosen_period(creator_client, creator, 
         entry__kind__in=["sale", "refund"],
     )
     assert response.context["period_net_fen"] == period_net
-    # Every movement of the history was posted today: the last bar carries it all.
-    assert chart["bars"][-1]["title"].startswith(f"{today:%Y-%m-%d}: {format_cny(period_net)} ")
-    assert all(bar["height"] == 0 for bar in chart["bars"][:-1])
+    # Each day shows what was paid or refunded that day, not when it was posted (all of it today).
+    bars = {bar["title"][:10]: bar for bar in chart["bars"]}
+    ten_days_ago = today - dt.timedelta(days=10)
+    assert bars[f"{ten_days_ago:%Y-%m-%d}"]["title"] == f"{ten_days_ago:%Y-%m-%d}: ¥11.61 (sales ¥11.61, refunds ¥0.00)"
+    assert bars[f"{today:%Y-%m-%d}"]["title"] == f"{today:%Y-%m-%d}: -¥16.11 (sales ¥0.00, refunds ¥16.11)"
+    assert sum(bar["height"] > 0 for bar in chart["bars"]) == 7
 
 
 def test_an_impossible_period_falls_back_to_the_last_thirty_days(creator_client, creator):
@@ -209,6 +213,9 @@ def test_the_sales_csv_lists_every_sale_with_its_split(creator_client, creator, 
     assert (refunded["gross_yuan"], refunded["fee_yuan"], refunded["net_yuan"]) == ("12.90", "1.29", "11.61")
     assert (refunded["refunded_yuan"], refunded["refunded_from_you_yuan"]) == ("5.00", "4.50")
     assert by_order[history[3].order.order_no]["status"] == "refunded"
+    paid_at = timezone.localtime(history[0].succeeded_at)
+    assert refunded["time"] == f"{paid_at:%Y-%m-%d %H:%M:%S}"
+    assert [row["order_no"] for row in rows][:2] == [history[3].order.order_no, history[5].order.order_no]
 
 
 def test_the_payouts_csv_lists_payouts_with_the_sales_they_paid(creator_client, creator, history):
@@ -219,3 +226,19 @@ def test_the_payouts_csv_lists_payouts_with_the_sales_they_paid(creator_client, 
     assert (row["payout_no"], row["amount_yuan"], row["status"]) == (payout.payout_no, "10.00", "requested")
     # The oldest settled sale brought 11.61 less 4.50 refunded after settlement; the next pays the rest.
     assert row["sales_paid"] == f"{history[0].order.order_no} 7.11; {history[1].order.order_no} 2.89"
+
+
+@pytest.mark.parametrize("title", ['=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_text(creator_client, creator, title):
+    payment = sell(CourseFactory(creator=creator, price_fen=1290, title=title))
+
+    response = creator_client.get("/earnings/sales.csv")
+
+    [row] = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    assert row["order_no"] == payment.order.order_no
+    assert row["course"] == "'" + title
+
+
+def test_negative_amounts_in_csv_stay_numbers():
+    assert csv_cell("-12.90") == "-12.90"
+    assert csv_cell("-1e3") == "'-1e3"

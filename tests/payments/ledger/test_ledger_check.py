@@ -101,7 +101,11 @@ def test_an_entry_that_does_not_balance_is_named(history, on_postgres):
         pytest.skip("PostgreSQL refuses such an entry itself (test_append_only); only SQLite can hold one")
     sale = LedgerEntry.objects.get(payment=history["held_sale"], kind=LedgerEntry.Kind.SALE)
     entry = LedgerEntry.objects.create(
-        kind=LedgerEntry.Kind.SETTLEMENT, reference="forged", description="forged", payment=sale.payment
+        kind=LedgerEntry.Kind.SETTLEMENT,
+        reference="forged",
+        description="forged",
+        payment=sale.payment,
+        occurred_at=timezone.now(),
     )
     LedgerLine.objects.create(entry=entry, account=sale.lines.first().account, amount_fen=7)
 

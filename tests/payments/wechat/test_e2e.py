@@ -5,13 +5,16 @@ import html
 import re
 
 import pytest
+import time_machine
 from django.db.models import F
 from django.utils import timezone
 
 from courses.models import Enrollment
 from payments.gateways import gateway_get
 from payments.gateways.base import StatementEntryKind
-from payments.models import GatewayNotification, Order, Payment, Refund, SimulatedTrade
+from payments.models import GatewayNotification, LedgerEntry, Order, Payment, ReconciliationRun, Refund, SimulatedTrade
+from payments.selectors.ledger import ledger_violations
+from payments.services.reconciliation import reconciliation_run
 from payments.services.refunds import refund_issue
 from payments.simulators import common
 from payments.simulators.common import notifications_deliver_due
@@ -167,6 +170,36 @@ def test_bill_of_yesterday_matches_our_payment_and_refund(browser, course):
         (StatementEntryKind.REFUND, payment.out_trade_no, payment.gateway_trade_no, refund.refund_no, 290),
     ]
     assert statement.entries[0].occurred_at == moment
+
+
+def test_a_day_paid_and_refunded_through_wechat_reconciles_with_its_fees_booked(browser, course):
+    yesterday = timezone.localdate() - dt.timedelta(days=1)
+    with time_machine.travel(timezone.make_aware(dt.datetime.combine(yesterday, dt.time(20, 0))), tick=True):
+        order = pay_with_wechat(browser, course)
+        refund_issue(order=order, staff=UserFactory(is_staff=True), amount_fen=290, reason="test")
+
+    run = reconciliation_run(channel="wechat", day=yesterday)
+
+    assert run.status == ReconciliationRun.Status.BALANCED, (run.differences(), list(run.items.values()))
+    # 0.6% of 12.90 is 8 fen kept; 8 x 2.90 / 12.90 = 1.8, so 2 fen given back with the refund.
+    assert (run.bill_fees_fen, run.ledger_fees_fen) == (6, 6)
+    assert LedgerEntry.objects.filter(kind__in=LedgerEntry.GATEWAY_FEE_KINDS).count() == 2
+    assert ledger_violations() == []
+
+
+def test_an_order_with_under_five_minutes_left_can_still_be_paid_with_wechat(browser, course, learner):
+    checkout = browser.post(f"/courses/{course.slug}/buy/")
+    Order.objects.filter(learner=learner).update(expires_at=timezone.now() + dt.timedelta(minutes=2))
+
+    qr_page = browser.submit(checkout, "/pay/", method="wechat:native")
+    scan_page = browser.get(html.unescape(_PAYMENT_PAGE_LINK.search(qr_page.text).group(1)))
+    browser.submit(scan_page, "/pay/")
+
+    order = Order.objects.get(learner=learner)
+    trade = SimulatedTrade.objects.get(gateway="wechat")
+    assert order.expires_at >= timezone.now() + dt.timedelta(minutes=4)
+    assert trade.expires_at == order.expires_at.replace(microsecond=0)
+    assert (order.status, order.paid_after_close) == (Order.Status.PAID, False)
 
 
 def test_switching_to_another_channel_within_five_minutes_leaves_the_wechat_trade_open(browser, course, learner):

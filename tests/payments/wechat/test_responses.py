@@ -397,7 +397,16 @@ def test_bill_rows_become_statement_entries_in_fen(wechat, gateway):
         ("refund", "KP20261121095900000001P01", "KP20261121095900000001R01", 290),
     ]
     assert statement.entries[0].occurred_at == dt.datetime(2026, 11, 21, 2, 0, tzinfo=dt.UTC)
+    # 手续费 "0.08000" kept on the payment, "-0.02000" given back with the refund.
+    assert [e.fee_fen for e in statement.entries] == [8, 2]
     assert parse(wechat.received[-1][1])["bill_date"] == "20261121"
+
+
+def test_bill_with_a_fee_below_a_fen_is_invalid(wechat, gateway):
+    wechat.body = BILL.replace("`0.08000", "`0.07740").encode()
+
+    with pytest.raises(GatewayResponseInvalid):
+        gateway.fetch_statement(dt.date(2026, 11, 21))
 
 
 def test_bill_whose_summary_disagrees_with_its_rows_is_invalid(wechat, gateway):

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0001_initial'),
-        ('payments', '0004_reconciliation'),
+        ('payments', '0012_finance_and_support_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
