@@ -17,6 +17,7 @@ from knowpay.money import MoneyFormatError, yuan_to_fen
 from payments import selectors
 from payments.gateways import channel_display_name, gateway_list
 from payments.gateways.base import GatewayError, StartKind
+from payments.gateways.breakers import circuit_refusing
 from payments.models import Order
 from payments.services.checkout import payment_start
 from payments.services.orders import order_cancel, order_create
@@ -40,15 +41,21 @@ def buy(request, slug: str):
 @require_GET
 def order_detail(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
+    # A channel whose circuit is open stays listed, flagged and not selectable, so the learner sees
+    # why their usual way to pay is missing and picks another (see payments.gateways.breakers).
     channels = (
-        [(gateway, gateway.methods) for gateway in gateway_list()] if order.status == Order.Status.PENDING else []
+        [(gateway, gateway.methods, circuit_refusing(gateway.channel, "start_payment")) for gateway in gateway_list()]
+        if order.status == Order.Status.PENDING
+        else []
     )
+    available = [f"{gateway.channel}:{methods[0].code}" for gateway, methods, refusing in channels if not refusing]
     return render(
         request,
         "payments/order_detail.html",
         {
             "order": order,
             "channels": channels,
+            "preselected": available[0] if available else "",
             "payments": order.payments.all(),
             "refunds": order.refunds.all(),
             "refund_in_flight": selectors.refund_in_flight_for_order(order=order),
