@@ -253,15 +253,8 @@ def breaker_store_check() -> str:
     return "redis"
 
 
-def breakers_reset(*, close: bool = False) -> None:
-    """Forget this process's breakers (tests, settings changes); with `close`, close every known
-    circuit first, shared ones included (an operator's reset after fixing a gateway)."""
-    if close:
-        for channel in settings.PAYMENT_GATEWAYS:
-            from payments.gateways.boundary import OPERATIONS
-
-            for operation in OPERATIONS:
-                breaker_for(channel, operation).close()
+def breakers_reset() -> None:
+    """Forget this process's breakers (tests, settings changes); shared state in Redis stays."""
     with _lock:
         _breakers.clear()
         _redis_client.cache_clear()
