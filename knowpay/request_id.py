@@ -12,7 +12,7 @@ import re
 import uuid
 from contextvars import ContextVar
 
-from celery.signals import before_task_publish, task_postrun, task_prerun
+from celery.signals import before_task_publish, task_prerun
 
 HEADER = "X-Request-ID"
 TASK_HEADER = "knowpay_request_id"
@@ -59,19 +59,12 @@ def _task_carries_request_id(headers=None, **kwargs) -> None:
         headers.setdefault(TASK_HEADER, request_id)
 
 
-_task_tokens: dict[str, object] = {}
-
-
 @task_prerun.connect(dispatch_uid="knowpay.request_id.prerun")
-def _task_restores_request_id(task_id=None, task=None, **kwargs) -> None:
+def _task_restores_request_id(task=None, **kwargs) -> None:
     request = getattr(task, "request", None)
+    if request is None or request.is_eager:
+        return  # run inside the request (or the caller), whose id it already has
+    # A worker runs one task after another in the same context: each one sets (or clears) the id,
+    # which stays until the next task, so the worker's own lines after the run carry it too.
     request_id = getattr(request, TASK_HEADER, None) or (getattr(request, "headers", None) or {}).get(TASK_HEADER)
-    if request_id and not request.is_eager:
-        _task_tokens[task_id] = _request_id.set(request_id)
-
-
-@task_postrun.connect(dispatch_uid="knowpay.request_id.postrun")
-def _task_forgets_request_id(task_id=None, **kwargs) -> None:
-    token = _task_tokens.pop(task_id, None)
-    if token is not None:
-        _request_id.reset(token)
+    _request_id.set(request_id or "")

@@ -98,10 +98,10 @@ def test_a_task_published_during_a_request_carries_its_id_and_the_worker_restore
         request_id._request_id.reset(token)
     assert headers == {request_id.TASK_HEADER: "req-for-the-task-01"}
 
-    # In the worker: no request around, the header brings the id back for the task's run only.
-    request_id._task_restores_request_id(task_id="t1", task=_task(headers))
+    # In the worker: the header brings the id back for the task's run; the next task has its own.
+    request_id._task_restores_request_id(task=_task(headers))
     assert request_id.request_id_get() == "req-for-the-task-01"
-    request_id._task_forgets_request_id(task_id="t1")
+    request_id._task_restores_request_id(task=_task({}))
     assert request_id.request_id_get() == ""
 
 
