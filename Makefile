@@ -32,7 +32,7 @@ demo: migrate
 	$(PY) manage.py seed_demo_sales
 
 run: demo
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

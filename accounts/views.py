@@ -41,7 +41,9 @@ def signup(request: HttpRequest) -> HttpResponse:
             login(request, user)
             messages.success(request, f"Welcome to KnowPay, {user.username}!")
             return redirect(_safe_next(request))
-    return render(request, "accounts/signup.html", {"form": form, "next": request.GET.get("next", "")})
+    # The form posts `next` back as a field: a page with errors must carry it on to the next try.
+    next_url = request.POST.get("next") or request.GET.get("next", "")
+    return render(request, "accounts/signup.html", {"form": form, "next": next_url})
 
 
 @login_required

@@ -28,8 +28,16 @@ if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
-# The public base URL of this site: gateways are given notify and return URLs under it.
-SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000").rstrip("/")
+# Where the development server listens (`make run` passes both). A server on every interface is
+# browsed through the loopback address.
+HOST = env.str("HOST", default="127.0.0.1")
+PORT = env.int("PORT", default=8000)
+_browsable_host = "127.0.0.1" if HOST in ("", "0.0.0.0", "::", "[::]") else HOST  # noqa: S104 (compared, not bound)
+if ":" in _browsable_host and not _browsable_host.startswith("["):
+    _browsable_host = f"[{_browsable_host}]"  # an IPv6 address in a URL
+# The public base URL of this site: gateways are given notify and return URLs under it. Unset, it is
+# the development server's own address, so `PORT=8101 make run` gives gateways URLs on port 8101.
+SITE_URL = env.str("SITE_URL", default=f"http://{_browsable_host}:{PORT}").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -37,13 +45,14 @@ INSTALLED_APPS = [
     "django.contrib.contenttypes",
     "django.contrib.sessions",
     "django.contrib.messages",
-    "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
     "drf_spectacular",
     "accounts",
     "courses",
     "payments",
+    # After payments, whose runserver (the demo's periodic tasks) extends this app's.
+    "django.contrib.staticfiles",
 ]
 
 MIDDLEWARE = [
@@ -53,6 +62,8 @@ MIDDLEWARE = [
     # /healthz, /readyz, /metrics: answered before host, HTTPS and session handling (see knowpay.operating).
     "knowpay.operating.OperatingEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Sandbox mode only: one host for the demo, so the session survives the gateway's return.
+    "knowpay.middleware.CanonicalHostMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -365,6 +376,9 @@ WECHAT_MCH_CERT = env.str(
 WECHAT_MCH_KEY = env.str(
     "WECHAT_MCH_KEY", default=str(_SANDBOX_KEYS / "TEST_ONLY_wechat_mch_key.pem") if PAYMENTS_SANDBOX else ""
 )
+# The 公众号 (official account) AppSecret of WECHAT_APP_ID: paying inside WeChat (JSAPI) learns the
+# payer's openid through its web authorisation, which exchanges codes with this secret.
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="TESTONLYwechatappsecret012345678" if PAYMENTS_SANDBOX else "")
 WECHAT_SIGN_TYPE = env.str("WECHAT_SIGN_TYPE", default="MD5")
 # Empty means: the local WeChat Pay in sandbox mode, https://api.mch.weixin.qq.com/ otherwise.
 WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="")

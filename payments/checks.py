@@ -11,7 +11,7 @@ from payments.gateways.base import GatewayError
 
 _SECRET_SETTINGS = {
     "alipay": ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
-    "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY"),
+    "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY", "WECHAT_APP_SECRET"),
     "stripe": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
     "paypal": ("PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"),
     # A TEST-ONLY root or middle certificate would trust signatures the local UnionPay can make.

@@ -5,7 +5,7 @@ from __future__ import annotations
 import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpResponseRedirect, JsonResponse
+from django.http import HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.safestring import mark_safe
 from django.views.decorators.csrf import csrf_exempt
@@ -15,12 +15,24 @@ from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
 from knowpay.money import MoneyFormatError, yuan_to_fen
 from payments import selectors
+from payments.devices import device_from_user_agent
 from payments.gateways import channel_display_name, gateway_list
-from payments.gateways.base import GatewayError, StartKind
+from payments.gateways.base import (
+    EVERY_DEVICE,
+    Device,
+    Gateway,
+    GatewayError,
+    GatewayRejected,
+    PaymentMethod,
+    StartKind,
+)
 from payments.gateways.breakers import circuit_refusing
 from payments.models import Order
-from payments.services.checkout import payment_start
+from payments.receipts import receipt_pdf
+from payments.selectors.receipts import receipt_get
+from payments.services.checkout import PayerAuthorizationRequired, payment_start
 from payments.services.orders import order_cancel, order_create
+from payments.services.payers import payer_authorization_state_check, payer_authorize_url, payer_openid_learn
 from payments.services.refunds import refund_request
 from payments.services.sync import order_return_complete, order_sync
 
@@ -37,28 +49,41 @@ def buy(request, slug: str):
     return redirect("payments:order_detail", order_no=order.order_no)
 
 
+def payment_choices(device: Device) -> list[tuple[Gateway, PaymentMethod]]:
+    """The ways to pay that work on `device`: those made for it first, then the ones that work
+    everywhere (QR codes), each group in the order of PAYMENTS_CHANNELS."""
+    choices = [(gateway, method) for gateway in gateway_list() for method in gateway.methods if method.suits(device)]
+    return sorted(choices, key=lambda choice: choice[1].devices == EVERY_DEVICE)
+
+
 @login_required
 @require_GET
 def order_detail(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
+    device = device_from_user_agent(request.headers.get("User-Agent", ""))
     # A channel whose circuit is open stays listed, flagged and not selectable, so the learner sees
     # why their usual way to pay is missing and picks another (see payments.gateways.breakers).
-    channels = (
-        [(gateway, gateway.methods, circuit_refusing(gateway.channel, "start_payment")) for gateway in gateway_list()]
+    choices = (
+        [
+            (gateway, method, circuit_refusing(gateway.channel, "start_payment"))
+            for gateway, method in payment_choices(device)
+        ]
         if order.status == Order.Status.PENDING
         else []
     )
-    available = [f"{gateway.channel}:{methods[0].code}" for gateway, methods, refusing in channels if not refusing]
+    available = [f"{gateway.channel}:{method.code}" for gateway, method, refusing in choices if not refusing]
     return render(
         request,
         "payments/order_detail.html",
         {
             "order": order,
-            "channels": channels,
+            "choices": choices,
             "preselected": available[0] if available else "",
             "payments": order.payments.all(),
             "refunds": order.refunds.all(),
             "refund_in_flight": selectors.refund_in_flight_for_order(order=order),
+            "refund_summary": selectors.order_refund_summary(order=order),
+            "duplicate_refunds": selectors.duplicate_refunds_for_order(order=order),
         },
     )
 
@@ -68,10 +93,17 @@ def order_detail(request, order_no: str):
 def order_pay(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
     channel, _, method = request.POST.get("method", "").partition(":")
+    return _pay(request, order, channel, method)
+
+
+def _pay(request, order: Order, channel: str, method: str):
+    """Start paying and send the browser where the gateway's answer says."""
     try:
         payment, start = payment_start(
             order=order, channel=channel, method=method, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1")
         )
+    except PayerAuthorizationRequired:
+        return _authorize_payer(request, order, channel, method)
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("payments:order_detail", order_no=order.order_no)
@@ -79,10 +111,64 @@ def order_pay(request, order_no: str):
         messages.error(request, exc.user_message)
         return redirect("payments:order_detail", order_no=order.order_no)
     if start.kind == StartKind.REDIRECT:
-        return HttpResponseRedirect(start.url)
+        response = HttpResponseRedirect(start.url)
+        # WeChat's H5 page checks that the browser comes from our site: send it our origin (the
+        # default policy, same-origin, would send nothing to another site).
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        return response
     if start.kind == StartKind.FORM:
         return render(request, "payments/gateway_form.html", {"form_html": mark_safe(start.html)})  # noqa: S308 (gateway-built form from our own signed parameters)
+    if start.kind == StartKind.BRIDGE:
+        return redirect("payments:order_bridge", order_no=order.order_no, out_trade_no=payment.out_trade_no)
     return redirect("payments:order_qr", order_no=order.order_no, out_trade_no=payment.out_trade_no)
+
+
+def _authorize_payer(request, order: Order, channel: str, method: str):
+    """The method needs to know who pays: off to the gateway's web authorisation first."""
+    try:
+        url = payer_authorize_url(learner=request.user, order=order, channel=channel, method=method)
+    except GatewayError as exc:
+        messages.error(request, exc.user_message)
+        return redirect("payments:order_detail", order_no=order.order_no)
+    return HttpResponseRedirect(url)
+
+
+@login_required
+@require_GET
+def payer_authorized(request, channel: str):
+    """Where the gateway's web authorisation sends the learner back, with a code and our state."""
+    try:
+        authorization = payer_authorization_state_check(
+            learner=request.user, channel=channel, state=request.GET.get("state", "")
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:order_list")
+    order = selectors.order_get_for_learner(order_no=authorization.order_no, learner=request.user)
+    try:
+        payer_openid_learn(learner=request.user, channel=channel, code=request.GET.get("code", ""))
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:order_detail", order_no=order.order_no)
+    except GatewayError as exc:
+        messages.error(request, exc.user_message)
+        return redirect("payments:order_detail", order_no=order.order_no)
+    return _pay(request, order, channel, authorization.method)
+
+
+@login_required
+@require_GET
+def order_bridge(request, order_no: str, out_trade_no: str):
+    """The page inside WeChat that hands the signed parameters to WeixinJSBridge (static JS)."""
+    order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
+    payment = selectors.payment_get_open_for_order(order=order, out_trade_no=out_trade_no)
+    context = {
+        "order": order,
+        "payment": payment,
+        "bridge_params": payment.start_data.get("bridge_params") or {},
+        "channel_name": channel_display_name(payment.channel),
+    }
+    return render(request, "payments/order_bridge.html", context)
 
 
 @login_required
@@ -108,15 +194,31 @@ def order_qr(request, order_no: str, out_trade_no: str):
 @login_required
 @require_http_methods(["GET", "POST"])
 def order_return(request, order_no: str):
-    # The browser's arrival proves nothing: only what the gateway verifiably says (a notification,
-    # a query, or the result of the capture that gateways like PayPal leave to us) marks anything paid.
+    """Where gateways send the learner back, after paying or after giving up (a cancelled cashier,
+    an abandoned phone payment), and where "I have paid" leads: the gateway is asked now, and the
+    page says what it answered. The browser's arrival proves nothing: only what the gateway
+    verifiably says (a notification, a query, or the result of the capture that gateways like
+    PayPal leave to us) marks anything paid.
+    """
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
+    problem = ""
     if order.status == Order.Status.PENDING:
         try:
             order = order_return_complete(order=order)
-        except GatewayError as exc:
+            if order.status == Order.Status.PENDING:
+                order = order_sync(order=order)
+        except GatewayRejected as exc:
+            # A verified refusal (e.g. a declined capture): nothing was taken, the order stays payable.
             messages.error(request, exc.user_message)
-    return render(request, "payments/order_return.html", {"order": order})
+        except GatewayError as exc:
+            problem = exc.user_message
+    if order.paid_at is not None:
+        state = "paid"
+    elif order.status != Order.Status.PENDING:
+        state = "closed"
+    else:
+        state = "unknown" if problem else "unpaid"
+    return render(request, "payments/order_return.html", {"order": order, "state": state, "problem": problem})
 
 
 @login_required
@@ -149,17 +251,8 @@ def order_cancel_view(request, order_no: str):
 @login_required
 @require_POST
 def order_check(request, order_no: str):
-    """ "I have paid": ask the gateways now rather than wait for their notification."""
+    """ "I have paid": the return page asks the gateways now and says what they answered."""
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
-    try:
-        order = order_sync(order=order)
-    except GatewayError as exc:
-        messages.error(request, exc.user_message)
-        return redirect("payments:order_return", order_no=order.order_no)
-    if order.paid_at is not None:
-        messages.success(request, "Payment confirmed. Enjoy the course!")
-    else:
-        messages.warning(request, "The payment service has not received your payment yet.")
     return redirect("payments:order_return", order_no=order.order_no)
 
 
@@ -183,6 +276,20 @@ def order_refund(request, order_no: str):
 @login_required
 @require_GET
 def order_list(request):
-    return render(
-        request, "payments/order_list.html", {"orders": selectors.order_list_for_learner(learner=request.user)}
-    )
+    return render(request, "payments/order_list.html", {"rows": selectors.order_rows_for_learner(learner=request.user)})
+
+
+@login_required
+@require_GET
+def order_receipt(request, order_no: str):
+    receipt = receipt_get(order_no=order_no, user=request.user)
+    return render(request, "payments/receipt.html", {"receipt": receipt})
+
+
+@login_required
+@require_GET
+def order_receipt_pdf(request, order_no: str):
+    receipt = receipt_get(order_no=order_no, user=request.user)
+    response = HttpResponse(receipt_pdf(receipt), content_type="application/pdf")
+    response["Content-Disposition"] = f'inline; filename="receipt-{receipt.order_no}.pdf"'
+    return response

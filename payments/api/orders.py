@@ -79,10 +79,13 @@ class PaymentStartSerializer(serializers.Serializer):
 
 class PaymentStartedSerializer(serializers.Serializer):
     out_trade_no = serializers.CharField()
-    kind = serializers.ChoiceField(choices=["redirect", "form", "qr"])
+    kind = serializers.ChoiceField(choices=["redirect", "form", "qr", "bridge"])
     url = serializers.CharField(allow_blank=True)
     html = serializers.CharField(allow_blank=True)
     qr_content = serializers.CharField(allow_blank=True)
+    bridge_params = serializers.DictField(
+        child=serializers.CharField(), help_text="For `bridge`: WeChat's getBrandWCPayRequest parameters, signed."
+    )
 
 
 class RefundRequestSerializer(serializers.Serializer):
@@ -145,7 +148,12 @@ class OrderPayView(APIView):
         responses={200: PaymentStartedSerializer, 502: OpenApiResponse(description="The gateway failed.")},
     )
     def post(self, request, order_no: str):
-        """Start paying (a repeated call returns the same attempt); follow `url`, render `html` or show `qr_content`."""
+        """Start paying (a repeated call returns the same attempt).
+
+        Follow `url`, render `html`, show `qr_content`, or hand `bridge_params` to WeChat's
+        getBrandWCPayRequest. A method that needs the payer's openid answers 400
+        `payer_authorization_required` until the learner has been through WeChat's authorisation.
+        """
         order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
         data = PaymentStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)

@@ -105,7 +105,26 @@ class GatewayContractViolation(GatewayError):
         super().__init__(message, code=code, user_message=user_message)
 
 
+class PayerAuthorizationFailed(GatewayRejected):
+    """The gateway refused the code its web authorisation gave: used before, expired, or forged."""
+
+    default_user_message = (
+        "WeChat could not confirm who you are: that sign-in link was already used or has expired. Please try again."
+    )
+
+
 # --- What goes in ---------------------------------------------------------------------------
+
+
+class Device(enum.StrEnum):
+    """Where the learner's browser runs, which decides the ways to pay that work there."""
+
+    DESKTOP = "desktop"  # a computer
+    PHONE = "phone"  # a phone's (or tablet's) browser, outside WeChat
+    WECHAT = "wechat"  # WeChat's in-app browser (user agent "MicroMessenger")
+
+
+EVERY_DEVICE = frozenset(Device)
 
 
 @dataclass(frozen=True)
@@ -114,6 +133,14 @@ class PaymentMethod:
 
     code: str
     label: str
+    # Where it works; checkout offers it only there. A QR code works everywhere.
+    devices: frozenset[Device] = EVERY_DEVICE
+    # The gateway must be told who pays (PaymentRequest.payer_openid): their id at our app there,
+    # learned through the gateway's web authorisation (payer_authorize_url, payer_openid).
+    needs_payer_openid: bool = False
+
+    def suits(self, device: Device) -> bool:
+        return device in self.devices
 
 
 @dataclass(frozen=True)
@@ -131,6 +158,10 @@ class PaymentRequest:
     # The gateway_ref of this attempt's previous start, if any, so a gateway that assigns its own
     # trade id (PayPal order, Stripe Checkout Session) resumes that trade instead of opening another.
     gateway_ref: str = ""
+    # Where a phone cashier sends the payer who gives up (Alipay WAP's quit_url): our order page.
+    quit_url: str = ""
+    # The payer's id at our app, for methods that need it (WeChat JSAPI's openid).
+    payer_openid: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,6 +204,8 @@ class StartKind(enum.StrEnum):
     REDIRECT = "redirect"  # send the browser to `url`
     FORM = "form"  # render `html`, an auto-submitting form
     QR = "qr"  # show `qr_content` as a QR code on our page
+    # Our page hands `bridge_params` to the app the page runs in (WeChat's getBrandWCPayRequest).
+    BRIDGE = "bridge"
 
 
 @dataclass(frozen=True)
@@ -185,24 +218,27 @@ class PaymentStart:
     # out_trade_no (a PayPal order id, a Stripe Checkout Session id, UnionPay's txnTime). Kept with
     # the attempt and handed back to query_payment and close_payment. Opaque to the core.
     gateway_ref: str = ""
+    bridge_params: dict[str, str] = field(default_factory=dict)
 
-    def as_dict(self) -> dict[str, str]:
+    def as_dict(self) -> dict:
         return {
             "kind": self.kind.value,
             "url": self.url,
             "html": self.html,
             "qr_content": self.qr_content,
             "gateway_ref": self.gateway_ref,
+            "bridge_params": dict(self.bridge_params),
         }
 
     @classmethod
-    def from_dict(cls, data: dict[str, str]) -> PaymentStart:
+    def from_dict(cls, data: dict) -> PaymentStart:
         return cls(
             kind=StartKind(data["kind"]),
             url=data.get("url", ""),
             html=data.get("html", ""),
             qr_content=data.get("qr_content", ""),
             gateway_ref=data.get("gateway_ref", ""),
+            bridge_params=dict(data.get("bridge_params") or {}),
         )
 
 
@@ -403,6 +439,28 @@ class Gateway(ABC):
     @property
     def supports_transfer(self) -> bool:
         return type(self).transfer is not Gateway.transfer
+
+    # --- Who pays (methods with needs_payer_openid) ---------------------------------------------
+
+    @property
+    def payer_app_id(self) -> str:
+        """The app a payer's openid belongs to: openids are per app, so they are stored per app id."""
+        return ""
+
+    def payer_authorize_url(self, *, redirect_uri: str, state: str) -> str:
+        """Where to send the payer's browser for the gateway's silent web authorisation.
+
+        The gateway sends it back to `redirect_uri` with a one-time `code` and our `state`.
+        """
+        raise GatewayNotSupported(f"{self.channel} does not identify payers", code="NOT_SUPPORTED")
+
+    def payer_openid(self, *, code: str) -> str:
+        """Exchange the authorisation's code for the payer's openid at `payer_app_id`.
+
+        Raises: PayerAuthorizationFailed for a code used before, expired or forged;
+        GatewayUnavailable, GatewayConfigurationError.
+        """
+        raise GatewayNotSupported(f"{self.channel} does not identify payers", code="NOT_SUPPORTED")
 
     def method(self, code: str) -> PaymentMethod | None:
         return next((m for m in self.methods if m.code == code), None)

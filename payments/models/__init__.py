@@ -4,9 +4,11 @@ from payments.models.gateway_calls import GatewayCall
 from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
+from payments.models.payers import PayerOpenid
 from payments.models.payouts import Payout, PayoutAllocation
 from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
 from payments.models.simulator import (
+    SimulatedAuthCode,
     SimulatedIdempotentRequest,
     SimulatedNotification,
     SimulatedRefund,
@@ -23,12 +25,14 @@ __all__ = [
     "LedgerLine",
     "Order",
     "OutboxMessage",
+    "PayerOpenid",
     "Payment",
     "Payout",
     "PayoutAllocation",
     "ReconciliationItem",
     "ReconciliationRun",
     "Refund",
+    "SimulatedAuthCode",
     "SimulatedIdempotentRequest",
     "SimulatedNotification",
     "SimulatedRefund",

@@ -125,3 +125,18 @@ class SimulatedIdempotentRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.gateway}:{self.key}"
+
+
+class SimulatedAuthCode(models.Model):
+    """A code the local WeChat's web authorisation handed out: good once, for five minutes."""
+
+    gateway = models.CharField(max_length=20)
+    code = models.CharField(max_length=64, unique=True)
+    app_id = models.CharField(max_length=64)
+    openid = models.CharField(max_length=64)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.code}"

@@ -15,14 +15,19 @@ from payments.selectors.earnings import (
 from payments.selectors.ledger import ledger_account_list_with_balances, ledger_violations
 from payments.selectors.orders import (
     course_get_for_purchase,
+    duplicate_refunds_for_order,
     order_get_for_learner,
     order_list_for_learner,
+    order_refund_summary,
+    order_rows_for_learner,
     payment_get_open_for_order,
+    refund_deadline,
     refund_in_flight_for_order,
 )
 
 __all__ = [
     "course_get_for_purchase",
+    "duplicate_refunds_for_order",
     "earnings_by_course",
     "earnings_daily",
     "earnings_pending_parts",
@@ -31,9 +36,12 @@ __all__ = [
     "ledger_violations",
     "order_get_for_learner",
     "order_list_for_learner",
+    "order_refund_summary",
+    "order_rows_for_learner",
     "payment_get_open_for_order",
     "payout_get_for_creator",
     "payout_list_for_creator",
+    "refund_deadline",
     "refund_in_flight_for_order",
     "sale_held_fen",
     "sale_list_for_creator",

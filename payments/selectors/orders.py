@@ -5,11 +5,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from accounts.models import User
 from courses.models import Course
+from payments.gateways import channel_display_name
 from payments.models import GatewayCall, GatewayNotification, LedgerEntry, Order, Payment, Refund
 
 
@@ -120,3 +123,65 @@ def order_money_trail(*, order: Order) -> list[TrailEvent]:
     for entry in LedgerEntry.objects.filter(Q(payment__in=payments) | Q(refund__in=refunds)):
         events.append(TrailEvent(entry.created_at, "ledger", entry.reference, entry.description))
     return sorted(events, key=lambda event: event.at)
+
+
+def refund_deadline(*, order: Order) -> dt.datetime | None:
+    """Until when the learner may ask for a refund of this order; None if it was never paid."""
+    if order.paid_at is None:
+        return None
+    return order.paid_at + dt.timedelta(days=settings.REFUND_WINDOW_DAYS)
+
+
+@dataclass(frozen=True)
+class OrderRefundSummary:
+    """What My orders says about an order's refunds."""
+
+    in_flight: tuple[Refund, ...]
+    # The latest learner request, when staff turned it down (and nothing was asked since).
+    rejected: Refund | None
+    # Set while the learner can still ask for a refund.
+    refundable_until: dt.datetime | None
+
+
+@dataclass(frozen=True)
+class OrderRow:
+    order: Order
+    refunds: OrderRefundSummary
+
+
+def order_refund_summary(*, order: Order, now: dt.datetime | None = None) -> OrderRefundSummary:
+    """Uses `order.refunds.all()`, so a prefetched list costs no query."""
+    refunds = sorted(order.refunds.all(), key=lambda refund: (refund.created_at, refund.pk), reverse=True)
+    in_flight = tuple(refund for refund in refunds if refund.status in Refund.IN_FLIGHT)
+    learner_requests = [refund for refund in refunds if refund.kind == Refund.Kind.LEARNER]
+    latest = learner_requests[0] if learner_requests else None
+    rejected = latest if latest is not None and latest.status == Refund.Status.REJECTED else None
+    deadline = refund_deadline(order=order)
+    refundable = (
+        order.status in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED)
+        and not in_flight
+        and deadline is not None
+        and deadline > (now or timezone.now())
+    )
+    return OrderRefundSummary(in_flight=in_flight, rejected=rejected, refundable_until=deadline if refundable else None)
+
+
+def order_rows_for_learner(*, learner: User) -> list[OrderRow]:
+    """My orders: each order with what its refunds and refund window say."""
+    now = timezone.now()
+    return [
+        OrderRow(order=order, refunds=order_refund_summary(order=order, now=now))
+        for order in order_list_for_learner(learner=learner)
+    ]
+
+
+@dataclass(frozen=True)
+class DuplicatePaymentRefund:
+    refund: Refund
+    channel_name: str
+
+
+def duplicate_refunds_for_order(*, order: Order) -> list[DuplicatePaymentRefund]:
+    """Automatic refunds of payments that arrived after the order was already paid."""
+    refunds = order.refunds.filter(kind=Refund.Kind.DUPLICATE).select_related("payment").order_by("created_at")
+    return [DuplicatePaymentRefund(refund, channel_display_name(refund.payment.channel)) for refund in refunds]

@@ -16,6 +16,7 @@ from knowpay.metrics import PAYMENTS_STARTED
 from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import GatewayError, PaymentRequest, PaymentStart, StartKind
 from payments.models import Order, Payment
+from payments.selectors.payers import payer_openid_for
 from payments.services.numbers import out_trade_no_for
 from payments.services.orders import order_expire, payments_close_at_gateway_later
 
@@ -25,10 +26,16 @@ logger = logging.getLogger(__name__)
 # Time for a request to reach a gateway and for its clock to differ from ours, on top of the
 # shortest trade it accepts: a trade asked for "exactly 5 minutes" arrives with less.
 EXPIRY_MARGIN = dt.timedelta(minutes=1)
+# Starts that cost the gateway a trade creation, kept with the attempt and shown again on a repeated click.
+REUSED_STARTS = (StartKind.QR, StartKind.BRIDGE)
 
 
 class CheckoutError(ServiceError):
     pass
+
+
+class PayerAuthorizationRequired(CheckoutError):
+    """The method needs the payer's openid, and this learner has none yet: authorise first."""
 
 
 def notify_url(channel: str, kind: str = "payment") -> str:
@@ -53,8 +60,16 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
         gateway = gateway_get(channel)
     except UnknownChannel:
         raise CheckoutError("This payment method is not available.", code="unknown_channel") from None
-    if gateway.method(method) is None:
+    payment_method = gateway.method(method)
+    if payment_method is None:
         raise CheckoutError("This payment method is not available.", code="unknown_method")
+    payer_openid = ""
+    if payment_method.needs_payer_openid:
+        payer_openid = payer_openid_for(learner=order.learner, channel=channel, app_id=gateway.payer_app_id)
+        if not payer_openid:
+            raise PayerAuthorizationRequired(
+                "WeChat needs to confirm who you are before you can pay.", code="payer_authorization_required"
+            )
     if order.status == Order.Status.PENDING and order.expires_at <= timezone.now():
         order_expire(order_id=order.pk)
         raise CheckoutError("This order has expired. Please buy the course again.", code="order_expired")
@@ -78,14 +93,15 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
             )
         payments_close_at_gateway_later(order=order, keep=attempt)
         shortest_expiry = timezone.now() + gateway.min_payment_window + EXPIRY_MARGIN
-        if attempt.start_data.get("kind") != StartKind.QR and order.expires_at < shortest_expiry:
-            # A trade is about to be opened at the gateway (a QR code, once, is reused after).
+        if attempt.start_data.get("kind") not in REUSED_STARTS and order.expires_at < shortest_expiry:
+            # A trade is about to be opened at the gateway (a QR code or a prepay_id, once, is reused after).
             order.expires_at = shortest_expiry
             order.save(update_fields=["expires_at", "updated_at"])
 
-    if attempt.start_data.get("kind") == StartKind.QR:
-        # A QR code costs the gateway a trade creation; redirects and forms are re-signed locally
-        # on every click, so a learner coming back later never gets a stale signed timestamp.
+    if attempt.start_data.get("kind") in REUSED_STARTS:
+        # A QR code or a prepay_id costs the gateway a trade creation; redirects and forms are
+        # re-signed on every click, so a learner coming back later never gets a stale signed
+        # timestamp (or an mweb_url past its five minutes).
         return attempt, PaymentStart.from_dict(attempt.start_data)
     request = PaymentRequest(
         out_trade_no=attempt.out_trade_no,
@@ -99,6 +115,8 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
         product_id=str(order.course_id),
         currency=order.currency,
         gateway_ref=attempt.gateway_ref,
+        quit_url=settings.SITE_URL + reverse("payments:order_detail", kwargs={"order_no": order.order_no}),
+        payer_openid=payer_openid,
     )
     try:
         start = gateway.start_payment(request)

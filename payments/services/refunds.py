@@ -30,6 +30,7 @@ from payments.gateways.base import (
     RefundStatus,
 )
 from payments.models import Order, Payment, Refund
+from payments.selectors.orders import refund_deadline
 from payments.services import ledger
 from payments.services.checkout import notify_url
 from payments.services.events import ApplyOutcome, EventMismatch
@@ -60,8 +61,7 @@ def refund_request(*, order: Order, learner: User, amount_fen: int | None = None
         order, payment = _lock_order_and_primary_payment(order)
         if order.learner_id != learner.pk:
             raise RefundError("This is not your order.", code="not_owner")
-        window = dt.timedelta(days=settings.REFUND_WINDOW_DAYS)
-        if order.paid_at + window < timezone.now():
+        if refund_deadline(order=order) < timezone.now():
             raise RefundError(
                 f"Refunds can be requested within {settings.REFUND_WINDOW_DAYS} days of payment.",
                 code="window_closed",

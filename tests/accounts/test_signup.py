@@ -94,3 +94,13 @@ def test_user_signup_lowercases_the_email_domain():
     user = user_signup(username="someone", email="Someone@EXAMPLE.COM", password="x-long-passphrase-1")
 
     assert user.email == "Someone@example.com"
+
+
+def test_after_a_form_error_the_signup_page_still_knows_where_the_learner_was_going(client):
+    page = client.get(f"{SIGNUP}?next=/courses/python-101/")
+    assert 'name="next" value="/courses/python-101/"' in page.text
+
+    # The form posts to the bare sign-up URL, with `next` among its fields.
+    response = client.post(SIGNUP, {**_form(password2="something-else-entirely"), "next": "/courses/python-101/"})
+
+    assert 'name="next" value="/courses/python-101/"' in response.text

@@ -33,7 +33,9 @@ class Browser:
         data = {"csrfmiddlewaretoken": self.session.cookies.get("csrftoken", ""), **(data or {})}
         return self.session.post(urljoin(self.base_url, url), data=data, timeout=30, **kwargs)
 
-    def submit(self, page: requests.Response, action_contains: str, **fields) -> requests.Response:
+    def submit(
+        self, page: requests.Response, action_contains: str, *, follow: bool = True, **fields
+    ) -> requests.Response:
         """Submit the form of `page` whose action contains `action_contains`, with its hidden inputs."""
         for form in _FORM.findall(page.text):
             attrs = dict(_ATTR.findall(form[: form.index(">")]))
@@ -49,6 +51,6 @@ class Browser:
             method = attrs.get("method", "get").lower()
             url = urljoin(page.url, action)
             if method == "post":
-                return self.session.post(url, data=data, timeout=30)
-            return self.session.get(url, params=data, timeout=30)
+                return self.session.post(url, data=data, timeout=30, allow_redirects=follow)
+            return self.session.get(url, params=data, timeout=30, allow_redirects=follow)
         raise AssertionError(f"no form with action containing {action_contains!r} on {page.url}")

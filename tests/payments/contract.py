@@ -1,8 +1,10 @@
 """The contract every gateway module must pass, over real HTTP against its local simulator.
 
 A channel's test module subclasses GatewayContract, sets `channel`, and implements the buyer's
-side (`buyer_opens`, `buyer_pays`), the simulator's clock (`backdate`), a forged notification,
-and settings that make the gateway unreachable. Every test then runs for that channel.
+side (`buyer_opens`, `buyer_pays`, optionally `buyer_abandons`, and `payer_authorizes` for
+channels with methods that need the payer's openid), the simulator's clock (`backdate`), a forged
+notification, and settings that make the gateway unreachable. Every test then runs for that
+channel, and the flow tests for every one of its methods.
 
 Like checkout, the suite keeps each start on the attempt and hands the gateway its own references
 back (`gateway_ref` from the start, `gateway_trade_no` once paid), as the core does.
@@ -19,10 +21,12 @@ from django.utils import timezone
 
 from payments.gateways import gateway_get
 from payments.gateways.base import (
+    Device,
     GatewayRejected,
     GatewayUnavailable,
     IncomingNotification,
     NotificationRejected,
+    PayerAuthorizationFailed,
     PaymentRequest,
     PaymentStart,
     RefundRequest,
@@ -75,6 +79,15 @@ class GatewayContract:
         """Point this channel's client at a port where nothing listens."""
         raise NotImplementedError
 
+    def buyer_abandons(self, start: PaymentStart, request: PaymentRequest) -> None:
+        """The buyer opens the payment page and leaves it halfway (cancels, goes back, closes it)."""
+        self.buyer_opens(start, request)
+
+    def payer_authorizes(self, url: str) -> str:
+        """Channels with methods that need the payer's openid: the payer's browser follows the
+        gateway's authorisation URL; returns the code it is sent back with."""
+        raise NotImplementedError
+
     # --- Fixtures ---------------------------------------------------------------------------
 
     @pytest.fixture
@@ -82,12 +95,11 @@ class GatewayContract:
         settings.PAYMENTS_CHANNELS = [*settings.PAYMENTS_CHANNELS, self.channel]
         return gateway_get(self.channel)
 
-    @pytest.fixture
-    def payment(self, gateway):
+    def new_payment(self, method: str) -> Payment:
         """Our own record of an attempt, so the simulator's notification has somewhere to land."""
         return PaymentFactory(
             channel=self.channel,
-            method=gateway.methods[0].code,
+            method=method,
             out_trade_no=_out_trade_no(),
             amount_fen=self.amount_fen,
             order__amount_fen=self.amount_fen,
@@ -95,7 +107,19 @@ class GatewayContract:
         )
 
     @pytest.fixture
-    def request_for(self, gateway_site):
+    def payment(self, gateway):
+        return self.new_payment(gateway.methods[0].code)
+
+    @pytest.fixture
+    def payer_openid(self, gateway) -> str:
+        """The buyer's openid at our app, for methods that need one ("" for channels without any)."""
+        if not any(method.needs_payer_openid for method in gateway.methods):
+            return ""
+        url = gateway.payer_authorize_url(redirect_uri=f"{self.site_url}/payments/authorized/", state="contract")
+        return gateway.payer_openid(code=self.payer_authorizes(url))
+
+    @pytest.fixture
+    def request_for(self, gateway_site, payer_openid):
         def build(payment: Payment, method: str) -> PaymentRequest:
             return PaymentRequest(
                 out_trade_no=payment.out_trade_no,
@@ -107,6 +131,8 @@ class GatewayContract:
                 expires_at=timezone.now() + dt.timedelta(minutes=30),
                 client_ip="127.0.0.1",
                 product_id="1",
+                quit_url=f"{gateway_site.url}/orders/{payment.order.order_no}/",
+                payer_openid=payer_openid,
             )
 
         return build
@@ -151,9 +177,50 @@ class GatewayContract:
     def test_every_method_starts_with_what_the_browser_needs(self, gateway, payment, request_for):
         for method in gateway.methods:
             start = self.start(gateway, payment, request_for(payment, method.code))
-            field = {StartKind.REDIRECT: start.url, StartKind.FORM: start.html, StartKind.QR: start.qr_content}
+            field = {
+                StartKind.REDIRECT: start.url,
+                StartKind.FORM: start.html,
+                StartKind.QR: start.qr_content,
+                StartKind.BRIDGE: start.bridge_params,
+            }
             assert field[start.kind], f"{method.code} returned an empty {start.kind}"
             payment.out_trade_no = _out_trade_no()
+
+    def test_every_device_has_a_method(self, gateway):
+        for device in Device:
+            assert any(method.suits(device) for method in gateway.methods), device
+
+    def test_every_method_is_paid_through_its_own_flow(self, gateway, request_for):
+        for method in gateway.methods:
+            payment = self.new_payment(method.code)
+            request = request_for(payment, method.code)
+
+            self.buyer_pays(self.start(gateway, payment, request), request)
+
+            assert (
+                gateway.query_payment(payment.out_trade_no, gateway_ref=self.ref(payment)).status == TradeStatus.PAID
+            ), method.code
+            payment.refresh_from_db()
+            assert payment.status == Payment.Status.SUCCEEDED, method.code
+
+    def test_every_method_abandoned_halfway_can_still_be_paid(self, gateway, request_for):
+        for method in gateway.methods:
+            payment = self.new_payment(method.code)
+            request = request_for(payment, method.code)
+            first = self.start(gateway, payment, request)
+            self.buyer_abandons(first, request)
+
+            try:
+                status = gateway.query_payment(payment.out_trade_no, gateway_ref=self.ref(payment)).status
+            except TradeNotFound:
+                status = TradeStatus.WAITING  # never created at the gateway: nothing to pay yet
+            assert status == TradeStatus.WAITING, method.code
+
+            again = self.start(gateway, payment, replace(request, gateway_ref=first.gateway_ref))
+            self.buyer_pays(again, request)
+            assert (
+                gateway.query_payment(payment.out_trade_no, gateway_ref=self.ref(payment)).status == TradeStatus.PAID
+            ), method.code
 
     def test_starting_again_with_the_same_number_is_accepted(self, gateway, payment, request_for):
         request = request_for(payment, gateway.methods[0].code)
@@ -291,6 +358,27 @@ class GatewayContract:
 
         with pytest.raises(GatewayUnavailable):
             gateway_get(self.channel).query_payment(_out_trade_no(), gateway_ref=self.unknown_ref)
+
+    # --- Who pays (channels with methods that need the payer's openid) ------------------------
+
+    def _needs_payer(self, gateway) -> None:
+        if not any(method.needs_payer_openid for method in gateway.methods):
+            pytest.skip(f"{self.channel} has no method that needs the payer's openid")
+
+    def test_a_payer_authorisation_code_gives_the_openid_once(self, gateway):
+        self._needs_payer(gateway)
+        url = gateway.payer_authorize_url(redirect_uri=f"{self.site_url}/payments/authorized/", state="contract")
+        code = self.payer_authorizes(url)
+
+        assert gateway.payer_openid(code=code)
+        with pytest.raises(PayerAuthorizationFailed):
+            gateway.payer_openid(code=code)
+
+    def test_a_forged_payer_authorisation_code_is_refused(self, gateway):
+        self._needs_payer(gateway)
+
+        with pytest.raises(PayerAuthorizationFailed):
+            gateway.payer_openid(code=secrets.token_hex(16))
 
     # --- Transfers (channels that support them) ---------------------------------------------
 

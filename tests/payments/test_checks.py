@@ -23,6 +23,7 @@ def live(settings):
     settings.WECHAT_API_KEY = "a-real-32-character-merchant-key"
     settings.WECHAT_MCH_CERT = "/secrets/apiclient_cert.pem"
     settings.WECHAT_MCH_KEY = "/secrets/apiclient_key.pem"
+    settings.WECHAT_APP_SECRET = "a-real-official-account-secret00"
     return settings
 
 
@@ -52,6 +53,12 @@ def test_committed_test_key_pasted_as_text_is_refused(live):
     live.ALIPAY_PUBLIC_KEY = (KEYS / "TEST_ONLY_alipay_platform_public.pem").read_text()
 
     assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_PUBLIC_KEY")]
+
+
+def test_the_test_only_app_secret_is_refused_outside_sandbox(live):
+    live.WECHAT_APP_SECRET = "TESTONLYwechatappsecret012345678"
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "WECHAT_APP_SECRET")]
 
 
 def test_test_keys_of_a_channel_not_offered_are_ignored(live):

@@ -1,9 +1,13 @@
 """The learner's order pages: their own orders only, and bad requests change nothing."""
 
-import pytest
+import datetime as dt
 
-from payments.models import Order, Payment
-from tests.factories import OrderFactory, UserFactory
+import pytest
+from django.utils import timezone
+
+from knowpay.money import format_cny
+from payments.models import Order, Payment, Refund
+from tests.factories import OrderFactory, PaymentFactory, RefundFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -68,3 +72,73 @@ def test_cancel_through_the_page_closes_the_order(logged_in, learner):
     logged_in.post(f"/orders/{order.order_no}/cancel/")
 
     assert Order.objects.get(pk=order.pk).status == Order.Status.CLOSED
+
+
+def _paid(learner, *, paid_at=None, channel="alipay"):
+    paid_at = paid_at or timezone.now()
+    order = OrderFactory(learner=learner, status=Order.Status.PAID, paid_at=paid_at)
+    payment = PaymentFactory(
+        order=order,
+        channel=channel,
+        method="page",
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at=paid_at,
+        gateway_trade_no="2026112222001400000000000001",
+    )
+    return order, payment
+
+
+def test_order_page_explains_the_automatic_refund_of_a_double_payment(logged_in, learner):
+    order, _ = _paid(learner)
+    twice = PaymentFactory(
+        order=order,
+        channel="wechat",
+        method="native",
+        status=Payment.Status.SUCCEEDED,
+        succeeded_at=timezone.now(),
+        is_duplicate=True,
+    )
+    RefundFactory(payment=twice, kind=Refund.Kind.DUPLICATE, status=Refund.Status.PROCESSING)
+
+    page = logged_in.get(f"/orders/{order.order_no}/").text
+
+    assert "You paid this order twice" in page
+    assert f"WeChat Pay refund of {format_cny(twice.amount_fen)} is on its way" in page
+
+
+def test_my_orders_shows_a_refund_in_progress(logged_in, learner):
+    _order, payment = _paid(learner)
+    RefundFactory(payment=payment, amount_fen=500, status=Refund.Status.REQUESTED)
+
+    page = logged_in.get("/orders/").text
+
+    assert "Refund of ¥5.00: Requested, awaiting review" in page
+
+
+def test_my_orders_shows_until_when_a_refund_can_be_asked_for(logged_in, learner, settings):
+    settings.REFUND_WINDOW_DAYS = 7
+    paid_at = timezone.now() - dt.timedelta(days=2)
+    _paid(learner, paid_at=paid_at)
+
+    page = logged_in.get("/orders/").text
+
+    until = timezone.localtime(paid_at + dt.timedelta(days=7))
+    assert f"Refundable until {until:%Y-%m-%d %H:%M}" in page
+
+
+def test_my_orders_says_nothing_of_a_refund_window_that_has_passed(logged_in, learner, settings):
+    settings.REFUND_WINDOW_DAYS = 7
+    _paid(learner, paid_at=timezone.now() - dt.timedelta(days=8))
+
+    assert "Refundable until" not in logged_in.get("/orders/").text
+
+
+def test_my_orders_shows_why_a_refund_was_rejected(logged_in, learner):
+    _order, payment = _paid(learner)
+    RefundFactory(
+        payment=payment, status=Refund.Status.REJECTED, decision_note="More than half of the lessons were watched."
+    )
+
+    page = logged_in.get("/orders/").text
+
+    assert "Refund rejected: More than half of the lessons were watched." in page

@@ -1,7 +1,9 @@
 """Alipay (支付宝) OpenAPI with RSA2 keys, through alipay-sdk-python.
 
-- Page pay: `alipay.trade.page.pay` (FAST_INSTANT_TRADE_PAY); the browser is sent to the signed GET
-  URL the SDK builds without any HTTP call. QR pay: `alipay.trade.precreate` returns the QR content.
+- Page pay: `alipay.trade.page.pay` (FAST_INSTANT_TRADE_PAY), for computers, and phone website pay:
+  `alipay.trade.wap.pay` (QUICK_WAP_WAY, with quit_url for a buyer who gives up), for phone
+  browsers; the browser is sent to the signed GET URL the SDK builds without any HTTP call.
+  QR pay: `alipay.trade.precreate` returns the QR content.
 - API calls go to `server_url` as system parameters in the query string and `biz_content` in the
   form body, signed with our app key. A reply is `{"<method>_response": {...}, "sign": "..."}`,
   signed over the exact bytes of the inner object; the SDK verifies it with Alipay's public key.
@@ -37,6 +39,7 @@ from alipay.aop.api.domain.AlipayTradePagePayModel import AlipayTradePagePayMode
 from alipay.aop.api.domain.AlipayTradePrecreateModel import AlipayTradePrecreateModel
 from alipay.aop.api.domain.AlipayTradeQueryModel import AlipayTradeQueryModel
 from alipay.aop.api.domain.AlipayTradeRefundModel import AlipayTradeRefundModel
+from alipay.aop.api.domain.AlipayTradeWapPayModel import AlipayTradeWapPayModel
 from alipay.aop.api.domain.Participant import Participant
 from alipay.aop.api.exception.Exception import RequestException, ResponseException
 from alipay.aop.api.request.AlipayDataDataserviceBillDownloadurlQueryRequest import (
@@ -49,6 +52,7 @@ from alipay.aop.api.request.AlipayTradePagePayRequest import AlipayTradePagePayR
 from alipay.aop.api.request.AlipayTradePrecreateRequest import AlipayTradePrecreateRequest
 from alipay.aop.api.request.AlipayTradeQueryRequest import AlipayTradeQueryRequest
 from alipay.aop.api.request.AlipayTradeRefundRequest import AlipayTradeRefundRequest
+from alipay.aop.api.request.AlipayTradeWapPayRequest import AlipayTradeWapPayRequest
 from alipay.aop.api.util.SignatureUtils import get_sign_content
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
@@ -60,6 +64,7 @@ from payments.gateways.alipay.bill import parse_trade_bill
 from payments.gateways.alipay.keys import load_alipay_public_key, load_app_private_key, pkcs1_pem, spki_pem
 from payments.gateways.alipay.sdk_patches import AlipayHTTPStatusError
 from payments.gateways.base import (
+    Device,
     Gateway,
     GatewayConfigurationError,
     GatewayError,
@@ -122,7 +127,9 @@ class AlipayGateway(Gateway):
     channel = "alipay"
     display_name = "Alipay"
     methods = (
-        PaymentMethod("page", "Alipay · pay on the Alipay page"),
+        PaymentMethod("page", "Alipay · pay on the Alipay page", devices=frozenset({Device.DESKTOP})),
+        # WeChat's browser does not open Alipay: there only the QR code is offered.
+        PaymentMethod("wap", "Alipay · pay in the Alipay app", devices=frozenset({Device.PHONE})),
         PaymentMethod("qr", "Alipay · scan a QR code"),
     )
     simulator_urls = "payments.simulators.alipay"
@@ -243,6 +250,8 @@ class AlipayGateway(Gateway):
         self.currency_check(request.currency)
         if request.method == "page":
             return self._start_page_pay(request)
+        if request.method == "wap":
+            return self._start_wap_pay(request)
         if request.method == "qr":
             return self._start_qr_pay(request)
         raise GatewayRejected(f"alipay has no payment method {request.method!r}", code="UNKNOWN_METHOD")
@@ -256,6 +265,21 @@ class AlipayGateway(Gateway):
         url = self._sdk(
             "alipay.trade.page.pay",
             lambda client: client.page_execute(page_request, http_method="GET"),
+            {"out_trade_no": request.out_trade_no},
+        )
+        return PaymentStart(kind=StartKind.REDIRECT, url=url)
+
+    def _start_wap_pay(self, request: PaymentRequest) -> PaymentStart:
+        model = AlipayTradeWapPayModel()
+        self._order_fields(model, request, "QUICK_WAP_WAY")
+        if request.quit_url:
+            model.quit_url = request.quit_url
+        wap_request = AlipayTradeWapPayRequest(biz_model=model)
+        wap_request.notify_url = request.notify_url
+        wap_request.return_url = request.return_url
+        url = self._sdk(
+            "alipay.trade.wap.pay",
+            lambda client: client.page_execute(wap_request, http_method="GET"),
             {"out_trade_no": request.out_trade_no},
         )
         return PaymentStart(kind=StartKind.REDIRECT, url=url)

@@ -1,4 +1,15 @@
-"""WeChat Pay API v2 through wechatpy: Native (QR) pay, notifications, query, close, refunds, bills.
+"""WeChat Pay API v2 through wechatpy: Native (QR), H5 (MWEB, phone browsers) and JSAPI (inside
+WeChat) pay, notifications, query, close, refunds, bills; and the official account's web
+authorisation (OAuth snsapi_base) that tells JSAPI who pays.
+
+- Native answers a code_url to show as a QR code. H5 answers an mweb_url, valid for five minutes,
+  to send the phone's browser to, with `&redirect_url=` back to our return page (WeChat checks the
+  page's Referer against the H5 domain registered for the merchant). JSAPI needs the payer's
+  openid and answers a prepay_id; the page hands WeChat's getBrandWCPayRequest the parameters
+  appId, timeStamp, nonceStr, package=prepay_id=..., signType, signed as paySign with the API key.
+- Web authorisation: the browser goes to open.weixin.qq.com's authorize URL with a `state`, WeChat
+  sends it back with a one-time code (five minutes), which sns/oauth2/access_token exchanges for
+  the openid using the official account's AppSecret.
 
 wechatpy builds and signs our requests and sends them (with the merchant certificate, for the
 refund API's mutual TLS). The rest is ours (protocol.py): every reply's signature and addressee,
@@ -14,16 +25,21 @@ import contextlib
 import datetime as dt
 import logging
 import os
+import secrets
 import threading
+import time
 from collections.abc import Callable, Iterator
+from urllib.parse import quote
 
 import requests
 from django.conf import settings
 from django.utils import timezone
-from wechatpy.exceptions import WeChatPayException
+from wechatpy.exceptions import WeChatOAuthException, WeChatPayException
+from wechatpy.oauth import WeChatOAuth
 from wechatpy.pay import WeChatPay
 
 from payments.gateways.base import (
+    Device,
     Gateway,
     GatewayConfigurationError,
     GatewayError,
@@ -33,6 +49,7 @@ from payments.gateways.base import (
     IncomingNotification,
     NotificationRejected,
     NotifyReply,
+    PayerAuthorizationFailed,
     PaymentEvent,
     PaymentMethod,
     PaymentRequest,
@@ -58,6 +75,7 @@ from payments.gateways.wechat.protocol import (
     decrypt_req_info,
     fen,
     notify_reply_xml,
+    sign,
     verify,
     xml_fields,
 )
@@ -66,9 +84,13 @@ logger = logging.getLogger(__name__)
 
 PRODUCTION_BASE_URL = "https://api.mch.weixin.qq.com/"
 
-# Native only for now. JSAPI (inside WeChat, needs the payer's openid) and H5 (mobile browsers,
-# a redirect to mweb_url) would each be one more method here with its trade_type and start kind.
-TRADE_TYPES = {"native": "NATIVE"}
+TRADE_TYPES = {"native": "NATIVE", "h5": "MWEB", "jsapi": "JSAPI"}
+OAUTH_PRODUCTION_URL = "https://open.weixin.qq.com/connect/"
+OAUTH_API_PRODUCTION_URL = "https://api.weixin.qq.com/"
+# sns/oauth2/access_token's errcodes: the code (not ours to fix), our configuration, or "try later".
+OAUTH_BAD_CODE = frozenset({40029, 40163, 41008})  # invalid code, code been used, missing code
+OAUTH_CONFIGURATION = frozenset({40013, 40125, 40164, 41002, 41004})  # appid, secret, IP whitelist
+OAUTH_BUSY = frozenset({-1, 45009})  # system busy, rate limited
 
 TRADE_STATUSES = {
     "SUCCESS": TradeStatus.PAID,
@@ -116,6 +138,19 @@ class _Client(WeChatPay):
         return res
 
 
+class _OAuth(WeChatOAuth):
+    """wechatpy's web authorisation client, with a timeout on every call (it sets none)."""
+
+    def __init__(self, *, timeout: float, trust_env: bool, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.timeout = timeout
+        self._http.trust_env = trust_env
+
+    def _request(self, method, url_or_endpoint, **kwargs):
+        kwargs.setdefault("timeout", self.timeout)
+        return super()._request(method, url_or_endpoint, **kwargs)
+
+
 def _utf8_prefix(text: str, limit: int) -> str:
     """At most `limit` UTF-8 bytes of `text` (WeChat limits fields in bytes), never half a character."""
     return text.encode()[:limit].decode(errors="ignore")
@@ -124,7 +159,12 @@ def _utf8_prefix(text: str, limit: int) -> str:
 class WechatGateway(Gateway):
     channel = "wechat"
     display_name = "WeChat Pay"
-    methods = (PaymentMethod("native", "WeChat Pay · scan with WeChat"),)
+    methods = (
+        PaymentMethod("native", "WeChat Pay · scan with WeChat"),
+        # WeChat itself refuses the H5 page inside WeChat ("请在微信外打开订单"): JSAPI is for there.
+        PaymentMethod("h5", "WeChat Pay · open WeChat to pay", devices=frozenset({Device.PHONE})),
+        PaymentMethod("jsapi", "WeChat Pay", devices=frozenset({Device.WECHAT}), needs_payer_openid=True),
+    )
     simulator_urls = "payments.simulators.wechat"
     # unifiedorder refuses a time_expire less than 5 minutes away (and closeorder a trade younger).
     min_payment_window = dt.timedelta(minutes=5)
@@ -145,6 +185,11 @@ class WechatGateway(Gateway):
         self.base_url = base_url if base_url.endswith("/") else f"{base_url}/"
         self.timeout = settings.GATEWAY_TIMEOUT_SECONDS
         self.sandbox = settings.PAYMENTS_SANDBOX
+        self.app_secret = settings.WECHAT_APP_SECRET
+        # The H5 scene: our site, which must be the H5 domain registered in the merchant platform.
+        self.site_url = settings.SITE_URL
+        self.oauth_url = f"{settings.SITE_URL}/sandbox/wechat/connect/" if self.sandbox else OAUTH_PRODUCTION_URL
+        self.oauth_api_url = f"{settings.SITE_URL}/sandbox/wechat/" if self.sandbox else OAUTH_API_PRODUCTION_URL
         # One client per thread: wechatpy keeps a requests.Session, which is not thread-safe.
         self._clients = threading.local()
 
@@ -160,6 +205,8 @@ class WechatGateway(Gateway):
         ]
         if self.api_key and len(self.api_key) != 32:
             problems.append("WECHAT_API_KEY must be the 32-character key set in the merchant console.")
+        if not self.app_secret:
+            problems.append("WECHAT_APP_SECRET is not set: paying inside WeChat (JSAPI) needs it.")
         # Refunds need the merchant certificate (mutual TLS).
         problems += [
             f"{name} is not a readable file: {path!r}."
@@ -260,6 +307,13 @@ class WechatGateway(Gateway):
             trade_type = TRADE_TYPES.get(request.method)
             if trade_type is None:
                 raise GatewayRejected(f"wechat: no payment method {request.method!r}", code="UNKNOWN_METHOD")
+            by_type = {}
+            if trade_type == "MWEB":
+                by_type["scene_info"] = {"h5_info": {"type": "Wap", "wap_url": self.site_url, "wap_name": "KnowPay"}}
+            if trade_type == "JSAPI":
+                if not request.payer_openid:
+                    raise GatewayRejected("wechat jsapi: the payer's openid is missing", code="NO_OPENID")
+                by_type["user_id"] = request.payer_openid
             reply = self._call(
                 "unifiedorder",
                 self._client().order.create,
@@ -273,12 +327,99 @@ class WechatGateway(Gateway):
                 time_start=beijing_stamp(timezone.now()),
                 # WeChat closes the trade itself at our order's expiry, even if our close never arrives.
                 time_expire=beijing_stamp(request.expires_at),
+                **by_type,
             )
+            if trade_type == "MWEB":
+                return self._h5_start(reply, request)
+            if trade_type == "JSAPI":
+                return self._jsapi_start(reply)
             # Real WeChat answers weixin://wxpay/bizpayurl?pr=...; the local one an http URL of its scan page.
             code_url = reply.get("code_url", "")
             if not code_url:
                 raise GatewayResponseInvalid("wechat unifiedorder: no code_url", code="BAD_RESPONSE")
         return PaymentStart(kind=StartKind.QR, qr_content=code_url)
+
+    @staticmethod
+    def _h5_start(reply: dict[str, str], request: PaymentRequest) -> PaymentStart:
+        mweb_url = reply.get("mweb_url", "")
+        if not mweb_url.startswith(("https://", "http://")):
+            raise GatewayResponseInvalid("wechat unifiedorder: no mweb_url", code="BAD_RESPONSE")
+        # After paying (or giving up) WeChat sends the browser to redirect_url, which says nothing of
+        # the outcome: our return page asks WeChat.
+        return PaymentStart(
+            kind=StartKind.REDIRECT, url=f"{mweb_url}&redirect_url={quote(request.return_url, safe='')}"
+        )
+
+    def _jsapi_start(self, reply: dict[str, str]) -> PaymentStart:
+        prepay_id = reply.get("prepay_id", "")
+        if not prepay_id:
+            raise GatewayResponseInvalid("wechat unifiedorder: no prepay_id", code="BAD_RESPONSE")
+        # wechatpy's get_jsapi_params signs with MD5 only; paySign must use the unified order's sign type.
+        params = {
+            "appId": self.app_id,
+            "timeStamp": str(int(time.time())),
+            "nonceStr": secrets.token_hex(16),
+            "package": f"prepay_id={prepay_id}",
+            "signType": self.sign_type,
+        }
+        params["paySign"] = sign(params, key=self.api_key, sign_type=self.sign_type)
+        return PaymentStart(kind=StartKind.BRIDGE, bridge_params=params)
+
+    # --- Who pays: the official account's web authorisation ------------------------------------
+
+    @property
+    def payer_app_id(self) -> str:
+        return self.app_id
+
+    def _oauth(self, *, redirect_uri: str = "", state: str = "") -> _OAuth:
+        oauth = _OAuth(
+            app_id=self.app_id,
+            secret=self.app_secret,
+            redirect_uri=redirect_uri,
+            scope="snsapi_base",
+            state=state,
+            timeout=self.timeout,
+            trust_env=not self.sandbox,
+        )
+        oauth.OAUTH_BASE_URL = self.oauth_url
+        oauth.API_BASE_URL = self.oauth_api_url
+        return oauth
+
+    def payer_authorize_url(self, *, redirect_uri: str, state: str) -> str:
+        if not self.app_id:
+            raise GatewayConfigurationError("WECHAT_APP_ID is not set", code="CONFIG")
+        # snsapi_base: silent, no consent screen, and all it gives is the openid.
+        return self._oauth(redirect_uri=redirect_uri, state=state).authorize_url
+
+    def payer_openid(self, *, code: str) -> str:
+        if not self.app_secret:
+            raise GatewayConfigurationError("WECHAT_APP_SECRET is not set", code="CONFIG")
+        with self._logged("sns/oauth2/access_token", self.app_id):
+            try:
+                reply = self._oauth().fetch_access_token(code)
+            except WeChatOAuthException as exc:
+                raise self._oauth_error(exc) from exc
+            except requests.RequestException as exc:
+                raise GatewayUnavailable(f"wechat oauth: {type(exc).__name__}: {exc}", code="NETWORK") from exc
+            except (KeyError, ValueError) as exc:  # not JSON, or without the fields wechatpy reads
+                raise GatewayResponseInvalid(f"wechat oauth: unexpected reply: {exc!r}", code="BAD_RESPONSE") from exc
+            openid = reply.get("openid")
+            if not isinstance(openid, str) or not openid or len(openid) > 128:
+                raise GatewayResponseInvalid("wechat oauth: no openid in the reply", code="BAD_RESPONSE")
+        return openid
+
+    @staticmethod
+    def _oauth_error(exc: WeChatOAuthException) -> GatewayError:
+        if exc.errcode is None:  # an HTTP error status
+            return GatewayUnavailable(f"wechat oauth: HTTP {getattr(exc.response, 'status_code', None)}", code="HTTP")
+        message, code = f"wechat oauth: {exc.errcode} {exc.errmsg}", str(exc.errcode)
+        if exc.errcode in OAUTH_BAD_CODE:
+            return PayerAuthorizationFailed(message, code=code)
+        if exc.errcode in OAUTH_CONFIGURATION:
+            return GatewayConfigurationError(message, code=code)
+        if exc.errcode in OAUTH_BUSY:
+            return GatewayUnavailable(message, code=code)
+        return GatewayRejected(message, code=code)
 
     def query_payment(self, out_trade_no: str, *, gateway_ref: str = "") -> PaymentEvent:
         with self._logged("orderquery", out_trade_no):

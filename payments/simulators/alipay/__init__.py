@@ -6,7 +6,8 @@ the tests (mounted at /sandbox/alipay/ in sandbox mode only).
   `alipay.trade.precreate / query / close / refund / fastpay.refund.query`,
   `alipay.data.dataservice.bill.downloadurl.query` and `alipay.fund.trans.uni.transfer` with
   replies signed by its own key (TEST_ONLY_alipay_platform_private.pem), and opens the PC cashier
-  for `alipay.trade.page.pay`. A precreated QR code is the URL of the phone's scan page.
+  for `alipay.trade.page.pay` and the phone cashier for `alipay.trade.wap.pay`. A precreated QR
+  code is the URL of the phone's scan page.
 - Paying, closing and refunding send Alipay's asynchronous notification (`trade_status_sync`),
   resent on RETRY_SCHEDULE until the merchant answers exactly `success`.
 - Bills are zipped GBK CSV files behind a download URL that works for 30 seconds.
@@ -31,6 +32,8 @@ urlpatterns = [
     path("gateway.do", openapi.gateway_do, name="alipay-gateway"),
     path("cashier/<str:trade_no>/pay/", pages.cashier_pay, name="alipay-cashier-pay"),
     path("cashier/<str:trade_no>/cancel/", pages.cashier_cancel, name="alipay-cashier-cancel"),
+    path("wap/<str:trade_no>/pay/", pages.wap_cashier_pay, name="alipay-wap-pay"),
+    path("wap/<str:trade_no>/quit/", pages.wap_cashier_quit, name="alipay-wap-quit"),
     path("qr/<str:token>/", pages.scan, name="alipay-scan"),
     path("qr/<str:token>/pay/", pages.scan_pay, name="alipay-scan-pay"),
     path("qr/<str:token>/cancel/", pages.scan_cancel, name="alipay-scan-cancel"),

@@ -1,7 +1,7 @@
 """The local Alipay's gateway.do: every OpenAPI method KnowPay calls, answered as Alipay does.
 
-Page pay (`alipay.trade.page.pay`) is a browser visit and opens the cashier page; every other
-method is an API call answered with a signed JSON reply.
+Page pay (`alipay.trade.page.pay`) and phone website pay (`alipay.trade.wap.pay`) are browser
+visits and open a cashier page; every other method is an API call answered with a signed JSON reply.
 """
 
 # Alipay's own texts use full-width punctuation: "订单金额（元）", "#账号：[...]".
@@ -48,6 +48,7 @@ from payments.simulators.alipay.trades import (
 from payments.simulators.common import random_digits, sandbox_only
 
 PAGE_PAY = "alipay.trade.page.pay"
+WAP_PAY = "alipay.trade.wap.pay"
 MIN_TRANSFER_FEN = 10
 _LOGON_ID = re.compile(r"\A(?:[^@\s]+@[^@\s]+\.[^@\s]+|1\d{10})\Z")
 _USER_ID = re.compile(r"\A2088\d{12}\Z")
@@ -232,6 +233,8 @@ def gateway_do(request):
     method = params.get("method", "")
     if method == PAGE_PAY:
         return pages.cashier_open(request, params)
+    if method == WAP_PAY:
+        return pages.wap_cashier_open(request, params)
     if not method:
         return signed_reply(None, Refusal("isv.missing-method", "缺少方法名参数", code="40001").as_fields())
     handler = METHODS.get(method)

@@ -1,5 +1,6 @@
-"""The local Alipay's pages for people: the PC cashier of page pay, the phone's view of a scanned
-QR code, and the bill file behind its short-lived download URL.
+"""The local Alipay's pages for people: the PC cashier of page pay, the phone cashier of phone
+website pay (手机网站支付), the phone's view of a scanned QR code, and the bill file behind its
+short-lived download URL.
 """
 
 from __future__ import annotations
@@ -35,6 +36,13 @@ from payments.simulators.alipay.trades import (
     trade_pay,
 )
 from payments.simulators.common import sandbox_only
+
+# The synchronous return names the method that opened the cashier.
+RETURN_METHODS = {
+    "FAST_INSTANT_TRADE_PAY": "alipay.trade.page.pay.return",
+    "QUICK_WAP_WAY": "alipay.trade.wap.pay.return",
+}
+WAP_PRODUCT_CODE = "QUICK_WAP_WAY"
 
 
 def _error_page(request, refusal: Refusal):
@@ -98,7 +106,7 @@ def _return_url(trade: SimulatedTrade) -> str:
             "app_id": app_id(),
             "auth_app_id": app_id(),
             "charset": "utf-8",
-            "method": "alipay.trade.page.pay.return",
+            "method": RETURN_METHODS.get(trade.extra.get("product_code", ""), "alipay.trade.page.pay.return"),
             "out_trade_no": trade.out_trade_no,
             "seller_id": seller_id(),
             "timestamp": beijing(timezone.now()),
@@ -186,3 +194,68 @@ def bill_download(request):
     response = HttpResponse(data, content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
+
+
+# --- Phone website pay (alipay.trade.wap.pay) ------------------------------------------------
+
+
+def wap_cashier_open(request, params: dict[str, str]):
+    """gateway.do?method=alipay.trade.wap.pay…: the buyer's phone opens Alipay's mobile cashier."""
+    try:
+        check_system_parameters(params)
+        biz = biz_content(params)
+        out_trade_no, fen, subject, expires_at = order_fields(biz)
+        # python-alipay-sdk's QUICK_WAP_PAY is a known mistake; Alipay documents QUICK_WAP_WAY.
+        if biz.get("product_code") != WAP_PRODUCT_CODE:
+            raise Refusal("ACQ.INVALID_PARAMETER", "参数无效: product_code")
+    except Refusal as refusal:
+        return _error_page(request, refusal)
+    with transaction.atomic():
+        try:
+            trade = trade_open(
+                out_trade_no=out_trade_no,
+                amount_fen=fen,
+                subject=subject,
+                expires_at=expires_at,
+                product_code=WAP_PRODUCT_CODE,
+                notify_url=params.get("notify_url", ""),
+                return_url=params.get("return_url", ""),
+            )
+        except Refusal as refusal:
+            return _error_page(request, refusal)
+        # Each visit may carry another quit_url (the merchant's page the buyer came from).
+        trade.extra["quit_url"] = str(biz.get("quit_url") or "")
+        trade.save(update_fields=["extra"])
+        mark_opened(trade)
+    return render(request, "simulators/alipay/wap_cashier.html", {"trade": trade, "seller_id": seller_id()})
+
+
+def _wap_trade(trade_no: str) -> SimulatedTrade:
+    trade = locked_trade(trade_no=trade_no)
+    if trade is None or trade.extra.get("product_code") != WAP_PRODUCT_CODE:
+        raise Http404("No such trade.")
+    return trade
+
+
+@sandbox_only
+@require_POST
+def wap_cashier_pay(request, trade_no: str):
+    trade, refusal = _paid_now(lambda: _wap_trade(trade_no))
+    if refusal is not None:
+        return _error_page(request, refusal)
+    if trade.return_url:
+        return HttpResponseRedirect(_return_url(trade))
+    return _result_page(request, trade, "支付成功 · Payment successful")
+
+
+@sandbox_only
+@require_POST
+def wap_cashier_quit(request, trade_no: str):
+    """The buyer leaves the cashier: back to the merchant's quit_url, the trade still waiting."""
+    trade = SimulatedTrade.objects.filter(gateway=GATEWAY, merchant_id=app_id(), trade_no=trade_no).first()
+    if trade is None or trade.extra.get("product_code") != WAP_PRODUCT_CODE:
+        raise Http404("No such trade.")
+    leave_to = trade.extra.get("quit_url") or trade.return_url
+    if leave_to:
+        return HttpResponseRedirect(leave_to)
+    return _result_page(request, trade, "已取消 · Payment cancelled")

@@ -5,15 +5,17 @@ Requests are verified with the merchant's API key by the sign type they declare 
 and answered in the same sign type. Deviations from the real service, on purpose:
 - plain HTTP, so the refund API cannot check the merchant certificate (mutual TLS in production);
 - refunds succeed at once (the refund notification is sent all the same);
-- only trade_type NATIVE: this sandbox merchant has no other product (NOAUTH otherwise).
+- trade types NATIVE, MWEB (H5) and JSAPI: this sandbox merchant has no other product (NOAUTH).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.db import transaction
@@ -45,7 +47,10 @@ CLOSE_NOT_BEFORE = dt.timedelta(minutes=5)
 SHORTEST_EXPIRY = dt.timedelta(minutes=5)
 _OUT_NO = re.compile(r"\A[0-9A-Za-z_\-|*@]{1,32}\Z")
 # A re-sent unified order must repeat these to get the same code_url back.
-_ORDER_FINGERPRINT = ("body", "total_fee", "fee_type", "product_id", "notify_url")
+_ORDER_FINGERPRINT = ("body", "total_fee", "fee_type", "product_id", "notify_url", "openid")
+TRADE_TYPES = ("NATIVE", "MWEB", "JSAPI")
+# An mweb_url works for five minutes after the unified order that issued it.
+MWEB_LIFETIME = dt.timedelta(minutes=5)
 
 
 def fail(return_msg: str) -> HttpResponse:
@@ -140,10 +145,16 @@ def unifiedorder(fields, answer):
     for name in ("body", "out_trade_no", "total_fee", "spbill_create_ip", "notify_url", "trade_type"):
         if not fields.get(name):
             return answer.error("LACK_PARAMS", f"缺少参数{name}")
-    if fields["trade_type"] != "NATIVE":
+    trade_type = fields["trade_type"]
+    if trade_type not in TRADE_TYPES:
         return answer.error("NOAUTH", "商户无此接口权限")
-    if not fields.get("product_id"):
+    if trade_type == "NATIVE" and not fields.get("product_id"):
         return answer.error("LACK_PARAMS", "trade_type=NATIVE时，product_id为必填参数")
+    if trade_type == "JSAPI" and not fields.get("openid"):
+        return fail("JSAPI支付必须传openid")
+    if trade_type == "MWEB" and not _h5_scene(fields.get("scene_info", "")):
+        # WeChat documents scene_info as required for H5; the error code for its absence is our choice.
+        return answer.error("LACK_PARAMS", "缺少参数scene_info")
     total_fee = _positive(fields["total_fee"])
     if total_fee is None:
         return fail("invalid total_fee")
@@ -170,7 +181,18 @@ def unifiedorder(fields, answer):
         if trade.extra["fingerprint"] != fingerprint:
             return answer.error("INVALID_REQUEST", "201 商户订单号重复")
     else:
-        code = nonce()[:16]
+        extra = {
+            "appid": fields["appid"],
+            "trade_type": trade_type,
+            "sign_type": answer.sign_type,
+            "fingerprint": fingerprint,
+            "prepay_id": f"wx{beijing(now)}{nonce()[:20].lower()}",
+        }
+        if trade_type == "NATIVE":
+            code = nonce()[:16]
+            extra.update(code=code, code_url=settings.SITE_URL + reverse("wechat-scan", args=[code]))
+        if trade_type == "JSAPI":
+            extra["openid"] = fields["openid"]
         trade = SimulatedTrade.objects.create(
             gateway=GATEWAY,
             merchant_id=settings.WECHAT_MCH_ID,
@@ -180,19 +202,37 @@ def unifiedorder(fields, answer):
             subject=fields["body"][:256],
             notify_url=fields["notify_url"][:500],
             expires_at=expires_at,
-            extra={
-                "appid": fields["appid"],
-                "trade_type": fields["trade_type"],
-                "sign_type": answer.sign_type,
-                "fingerprint": fingerprint,
-                "prepay_id": f"wx{beijing(now)}{nonce()[:20].lower()}",
-                "code": code,
-                "code_url": settings.SITE_URL + reverse("wechat-scan", args=[code]),
-            },
+            extra=extra,
         )
+    mweb_url = ""
+    if trade_type == "MWEB":
+        mweb_url = _mweb_url_issue(trade, client_ip=fields["spbill_create_ip"], now=now)
     return answer.ok(
-        trade_type=trade.extra["trade_type"], prepay_id=trade.extra["prepay_id"], code_url=trade.extra["code_url"]
+        trade_type=trade_type,
+        prepay_id=trade.extra["prepay_id"],
+        code_url=trade.extra.get("code_url", ""),
+        mweb_url=mweb_url,
     )
+
+
+def _h5_scene(scene_info: str) -> dict | None:
+    """The `h5_info` of an H5 unified order's scene_info (JSON), if it has one."""
+    try:
+        scene = json.loads(scene_info)
+    except ValueError:
+        return None
+    h5_info = scene.get("h5_info") if isinstance(scene, dict) else None
+    return h5_info if isinstance(h5_info, dict) and h5_info.get("type") else None
+
+
+def _mweb_url_issue(trade: SimulatedTrade, *, client_ip: str, now: dt.datetime) -> str:
+    """A new mweb_url for the trade, good for five minutes, from the buyer's IP address only."""
+    package = random_digits(10)
+    trade.extra.setdefault("mweb", {})[package] = (now + MWEB_LIFETIME).isoformat()
+    trade.extra["spbill_create_ip"] = client_ip
+    trade.save(update_fields=["extra"])
+    query = urlencode({"prepay_id": trade.extra["prepay_id"], "package": package})
+    return f"{settings.SITE_URL}{reverse('wechat-mweb')}?{query}"
 
 
 # --- pay/orderquery and pay/closeorder --------------------------------------------------------

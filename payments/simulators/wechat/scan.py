@@ -58,12 +58,17 @@ def scan_pay(request, code: str):
         expire_if_due(trade)
         if trade.status != SimulatedTrade.Status.WAITING:
             return _outcome(request, trade, "Cannot pay", _NOT_PAYABLE[trade.status], status=409)
-        trade.status = SimulatedTrade.Status.PAID
-        trade.paid_at = timezone.now()
-        trade.buyer_id = f"o{nonce()[:27]}"
-        trade.save(update_fields=["status", "paid_at", "buyer_id"])
-        _notify_paid(trade)
+        trade_pay(trade, openid=f"o{nonce()[:27]}")
     return _outcome(request, trade, "Payment successful", "You can return to the merchant's page.")
+
+
+def trade_pay(trade: SimulatedTrade, *, openid: str) -> None:
+    """The buyer `openid` pays a waiting trade (locked by the caller); the merchant is notified."""
+    trade.status = SimulatedTrade.Status.PAID
+    trade.paid_at = timezone.now()
+    trade.buyer_id = openid
+    trade.save(update_fields=["status", "paid_at", "buyer_id"])
+    _notify_paid(trade)
 
 
 @sandbox_only

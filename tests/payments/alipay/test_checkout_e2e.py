@@ -74,7 +74,8 @@ def test_cancel_at_the_cashier_leaves_the_order_pending(browser, course, learner
 
 
 def test_i_have_paid_asks_alipay_when_the_notification_was_lost(browser, course, learner, network_down):
-    browser.submit(choose(browser, course, "page"), "/pay/")
+    # Paid, and the browser never made it back to our return page.
+    browser.submit(choose(browser, course, "page"), "/pay/", follow=False)
     order = Order.objects.get(learner=learner)
     assert order.status == Order.Status.PENDING
 
@@ -117,3 +118,38 @@ def test_staff_refund_is_sent_to_alipay_and_revokes_access(browser, course, lear
     # Alipay then notifies TRADE_CLOSED; it is acknowledged and changes nothing more.
     closed = GatewayNotification.objects.filter(channel="alipay").latest("id")
     assert (closed.event_type, closed.outcome) == ("TRADE_CLOSED", GatewayNotification.Outcome.IGNORED)
+
+
+def test_cancel_at_the_cashier_lands_on_a_return_page_that_says_unpaid_and_offers_to_pay_again(
+    browser, course, learner
+):
+    landing = browser.submit(choose(browser, course, "page"), "/cancel/")
+
+    order = Order.objects.get(learner=learner)
+    assert landing.url.startswith(f"{browser.base_url}/orders/{order.order_no}/return/")
+    assert "We are confirming your payment" not in landing.text
+    assert "has not been paid" in landing.text
+    assert f'href="/orders/{order.order_no}/">Pay again' in landing.text
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PENDING
+
+
+def test_i_have_paid_without_paying_says_one_thing(browser, course, learner):
+    browser.get(choose(browser, course, "page").url)  # the cashier is open, nothing paid
+    order = Order.objects.get(learner=learner)
+
+    page = browser.post(f"/orders/{order.order_no}/check/")
+
+    assert page.url == f"{browser.base_url}/orders/{order.order_no}/return/"
+    assert "We are confirming your payment" not in page.text
+    assert page.text.count("has not been paid") == 1
+    assert "has not received your payment" not in page.text
+
+
+def test_i_have_paid_after_paying_confirms_once(browser, course, learner, network_down):
+    browser.submit(choose(browser, course, "page"), "/pay/", follow=False)
+    order = Order.objects.get(learner=learner)
+
+    page = browser.post(f"/orders/{order.order_no}/check/")
+
+    assert page.text.count("Payment confirmed") == 1
+    assert Order.objects.get(pk=order.pk).status == Order.Status.PAID

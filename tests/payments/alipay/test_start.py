@@ -2,13 +2,14 @@
 
 import datetime as dt
 import json
+from dataclasses import replace
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from django.utils import timezone
 
 from payments.gateways import gateway_get
-from payments.gateways.base import GatewayRejected, StartKind
+from payments.gateways.base import Device, GatewayRejected, StartKind
 from payments.models import Payment
 from tests.factories import OrderFactory
 from tests.payments.alipay.helpers import payment_request
@@ -46,6 +47,24 @@ def test_page_pay_carries_the_order_in_yuan_and_our_urls(page_pay):
     assert params["return_url"] == "https://knowpay.test/orders/KP1/return/"
 
 
+def test_phone_website_pay_is_a_signed_wap_pay_redirect_with_quit_url(settings):
+    settings.ALIPAY_SERVER_URL = "http://127.0.0.1:8765/gateway.do"
+    request = replace(payment_request(OUT_TRADE_NO, "wap"), quit_url="https://knowpay.test/orders/KP1/")
+
+    start = gateway_get("alipay").start_payment(request)
+
+    params = dict(parse_qsl(urlsplit(start.url).query))
+    biz = json.loads(params["biz_content"])
+    assert start.kind == StartKind.REDIRECT
+    assert (params["method"], params["sign_type"]) == ("alipay.trade.wap.pay", "RSA2")
+    assert (biz["product_code"], biz["total_amount"], biz["quit_url"]) == (
+        "QUICK_WAP_WAY",
+        "12.90",
+        "https://knowpay.test/orders/KP1/",
+    )
+    assert params["return_url"] == "http://testserver/orders/KP1/return/"
+
+
 def test_time_expire_is_beijing_time(page_pay):
     *_, biz = page_pay
 
@@ -77,13 +96,14 @@ def test_server_url_defaults_to_alipays_production_gateway_outside_sandbox_mode(
 
 def test_unknown_method_is_rejected(settings):
     with pytest.raises(GatewayRejected):
-        gateway_get("alipay").start_payment(payment_request(OUT_TRADE_NO, "wap"))
+        gateway_get("alipay").start_payment(payment_request(OUT_TRADE_NO, "app"))
 
 
-def test_both_methods_are_offered():
-    assert [(m.code, m.label) for m in gateway_get("alipay").methods] == [
-        ("page", "Alipay · pay on the Alipay page"),
-        ("qr", "Alipay · scan a QR code"),
+def test_every_method_is_offered_on_its_devices():
+    assert [(m.code, m.label, set(m.devices)) for m in gateway_get("alipay").methods] == [
+        ("page", "Alipay · pay on the Alipay page", {Device.DESKTOP}),
+        ("wap", "Alipay · pay in the Alipay app", {Device.PHONE}),
+        ("qr", "Alipay · scan a QR code", set(Device)),
     ]
 
 

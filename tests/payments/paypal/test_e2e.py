@@ -76,7 +76,8 @@ def test_a_capture_declined_after_approval_leaves_the_order_payable_and_nothing_
 def test_the_payer_cancelling_at_paypal_leaves_the_order_payable(browser, course, learner):
     returned = browser.submit(open_paypal(browser, course), "/cancel/")
 
-    assert "We are confirming your payment" in returned.text
+    assert "has not been paid" in returned.text
+    assert "Pay again" in returned.text
     assert Order.objects.get(learner=learner).status == Order.Status.PENDING
     assert not LedgerEntry.objects.exists()
 

@@ -180,7 +180,7 @@ def test_unified_order_expiring_within_five_minutes_is_refused(order):
 
 
 def test_unified_order_of_another_trade_type_is_noauth(order):
-    assert order(trade_type="JSAPI", openid="oUpF8u")["err_code"] == "NOAUTH"
+    assert order(trade_type="APP")["err_code"] == "NOAUTH"
 
 
 def test_unified_order_without_a_product_id_lacks_params(order):
