@@ -59,14 +59,14 @@ def test_readyz_is_503_when_the_database_is_unreachable(client, db, monkeypatch)
 
 def test_readyz_is_503_when_a_migration_is_not_applied(client, db):
     MigrationRecorder.Migration.objects.filter(
-        app="payments", name="0010_gateway_call_circuit_open_and_outbox_backlog_index"
+        app="payments", name="0011_gateway_call_circuit_open_and_outbox_backlog_index"
     ).delete()
 
     response, report = readiness(client)
 
     assert response.status_code == 503
     assert report["checks"]["migrations"]["status"] == "fail"
-    assert "payments.0010_gateway_call_circuit_open" in report["checks"]["migrations"]["detail"]
+    assert "payments.0011_gateway_call_circuit_open" in report["checks"]["migrations"]["detail"]
     assert report["checks"]["database"]["status"] == "ok"
 
 
