@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0009_gateway_call_complete_payment'),
+        ('payments', '0010_payer_openid_and_simulated_auth_codes'),
     ]
 
     operations = [
