@@ -1,13 +1,16 @@
 """Celery tasks: thin adapters that load by id, call one service, and retry gateway hiccups later.
 
 Every task is idempotent: acknowledged late, and requeued if its worker dies (settings), so it may
-run twice. Transient database and broker errors are retried with backoff and jitter; gateway errors
-by `_retry_later`. No countdown exceeds TASK_MAX_COUNTDOWN_SECONDS, which the broker's visibility
-timeout outlasts (payments.E010).
+run twice. Every task retries transient database and broker errors with backoff and jitter; tasks
+that call a gateway also retry when it did not answer (a refusal is an answer and is never
+retried). No retry waits longer than TASK_MAX_COUNTDOWN_SECONDS, which the broker's visibility
+timeout outlasts (payments.E010). Run eagerly (no broker) gateway tasks never retry inside the
+request: the periodic sweeps pick the work up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
 from celery import Task, shared_task
@@ -24,7 +27,7 @@ logger = logging.getLogger(__name__)
 
 
 class PaymentsTask(Task):
-    """Retries what goes away by itself: a database restart or failover, a broker reconnect."""
+    """Every task: retries what goes away by itself (a database restart or failover, a broker reconnect)."""
 
     autoretry_for = (DatabaseOperationalError, InterfaceError, BrokerOperationalError)
     retry_backoff = 5
@@ -33,39 +36,47 @@ class PaymentsTask(Task):
     max_retries = 8
 
 
-def retry_countdown(retries: int) -> int:
-    """Seconds before retry number `retries` + 1 of a gateway call: 30 s doubling, capped."""
-    return min(30 * 2**retries, settings.TASK_MAX_COUNTDOWN_SECONDS)
+class GatewayTask(PaymentsTask):
+    """A task whose gateway call is retried by Celery too: 30 s, 60 s, 120 s... at most
+    TASK_MAX_COUNTDOWN_SECONDS apart, each delay drawn at random below that (so a recovering gateway
+    is not hit by every retry at once)."""
+
+    autoretry_for = (*PaymentsTask.autoretry_for, GatewayError)
+    dont_autoretry_for = (GatewayRejected,)
+    retry_backoff = 30
 
 
-def _retry_later(task, exc: Exception) -> None:
-    if task.request.is_eager:
-        # No broker to schedule a retry with: the periodic sweeps pick this up.
-        logger.warning("%s failed; left for the periodic sweep: %s", task.name, exc)
-        return
-    raise task.retry(exc=exc, countdown=retry_countdown(task.request.retries))
+@contextlib.contextmanager
+def _left_for_the_sweep_when_eager(task: Task):
+    """In eager mode (no broker) a gateway failure ends the task: a retry would run again at once,
+    inside the request. The periodic sweeps find the work by its state."""
+    try:
+        yield
+    except GatewayRejected:
+        raise
+    except GatewayError as exc:
+        if not task.request.is_eager:
+            raise
+        logger.warning("%s failed; left for the periodic sweep: %s", task.name, exc, extra={"task": task.name})
 
 
-@shared_task(base=PaymentsTask, bind=True)
+@shared_task(bind=True, base=GatewayTask)
 def payment_close_task(self, payment_id: int) -> None:
     try:
-        sync.payment_close(payment_id=payment_id)
+        with _left_for_the_sweep_when_eager(self):
+            sync.payment_close(payment_id=payment_id)
     except GatewayRejected as exc:
         # WeChat refuses to close an order in its first five minutes: try again once they have passed.
         # Even if that fails the trade cannot be paid after the expiry we gave the gateway.
         if not self.request.is_eager and self.request.retries < 2:
             raise self.retry(exc=exc, countdown=330) from exc
         logger.info("close refused by gateway", extra={"payment": payment_id}, exc_info=True)
-    except GatewayError as exc:
-        _retry_later(self, exc)
 
 
-@shared_task(base=PaymentsTask, bind=True)
+@shared_task(bind=True, base=GatewayTask)
 def refund_send_task(self, refund_id: int) -> None:
-    try:
+    with _left_for_the_sweep_when_eager(self):
         refunds.refund_send(refund_id=refund_id)
-    except GatewayError as exc:
-        _retry_later(self, exc)
 
 
 @shared_task(base=PaymentsTask, bind=True, max_retries=5)
@@ -103,15 +114,14 @@ def earnings_settle_due_task() -> int:
     return settlement.earnings_settle_due()
 
 
-@shared_task(base=PaymentsTask, bind=True)
+@shared_task(bind=True, base=GatewayTask)
 def payout_send_task(self, payout_id: int) -> None:
     try:
-        payouts.payout_send(payout_id=payout_id)
+        with _left_for_the_sweep_when_eager(self):
+            payouts.payout_send(payout_id=payout_id)
     except payouts.PayoutError:
         # Its channel cannot transfer any more: it stays sending until configured; the sweep retries.
         logger.error("payout cannot be transferred", extra={"payout": payout_id}, exc_info=True)
-    except GatewayError as exc:
-        _retry_later(self, exc)
 
 
 @shared_task(base=PaymentsTask)

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from courses.models import Enrollment
 from courses.services import enrollment_grant
+from knowpay.metrics import PAYMENTS_DUPLICATED, PAYMENTS_SUCCEEDED, count_after_commit
 from payments.gateways.base import PaymentEvent, TradeStatus
 from payments.locks import order_lock, payment_lock, purchase_lock
 from payments.models import GatewayNotification, Order, Payment, PaymentAnomaly
@@ -119,6 +120,7 @@ def _payment_succeed(*, payment: Payment, event: PaymentEvent, notification: Gat
         payment.is_duplicate = True
         payment.save()
         _duplicate_payment_handle(order=order, payment=payment)
+        count_after_commit(PAYMENTS_DUPLICATED, channel=payment.channel)
         return ApplyResult(ApplyOutcome.DUPLICATE, payment)
 
     late = order.status == Order.Status.CLOSED
@@ -140,6 +142,7 @@ def _payment_succeed(*, payment: Payment, event: PaymentEvent, notification: Gat
         subject=f"You now have “{order.course.title}”",
         context={"order_no": order.order_no, "course": order.course.title, "amount_fen": order.amount_fen},
     )
+    count_after_commit(PAYMENTS_SUCCEEDED, channel=payment.channel)
     if late:
         logger.warning("payment arrived after the order was closed; fulfilled", extra={"order_no": order.order_no})
     return ApplyResult(ApplyOutcome.FULFILLED_LATE if late else ApplyOutcome.FULFILLED, payment)

@@ -26,7 +26,7 @@ from knowpay.api import ServiceError
 from knowpay.enqueue import enqueue_after_commit
 from knowpay.money import format_cny
 from payments.gateways import UnknownChannel, gateway_get
-from payments.gateways.base import Gateway, GatewayError, GatewayRejected, TransferRequest
+from payments.gateways.base import Gateway, GatewayCircuitOpen, GatewayError, GatewayRejected, TransferRequest
 from payments.models import Payout, PayoutAllocation
 from payments.money import fifo_allocate
 from payments.selectors.earnings import creator_available_fen, sale_unpaid_settled_list
@@ -245,13 +245,26 @@ def payouts_send_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) ->
         .order_by("updated_at", "pk")
         .values_list("pk", flat=True)
     )
-    finished = sweep_each(sweep="payouts_send", model=Payout, ids=list(stuck[:200]), work=_payout_send_stuck)
+    paused: set[str] = set()  # channels whose circuit is open: not asked again in this sweep
+    finished = sweep_each(
+        sweep="payouts_send",
+        model=Payout,
+        ids=list(stuck[:200]),
+        work=lambda pk: _payout_send_stuck(pk, paused=paused),
+    )
     return sum(finished)
 
 
-def _payout_send_stuck(payout_id: int) -> bool:
+def _payout_send_stuck(payout_id: int, *, paused: set[str]) -> bool:
+    channel = Payout.objects.values_list("channel", flat=True).get(pk=payout_id)
+    if channel in paused:
+        return False  # it waits for the next sweep
     try:
         payout = payout_send(payout_id=payout_id)
+    except GatewayCircuitOpen:
+        paused.add(channel)
+        logger.info("payout sweep paused: the transfer channel's circuit is open", extra={"channel": channel})
+        return False
     except (GatewayError, PayoutError):
         logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
         return False

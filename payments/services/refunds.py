@@ -19,8 +19,10 @@ from accounts.models import User
 from courses.services import enrollment_revoke
 from knowpay.api import ServiceError
 from knowpay.enqueue import enqueue_after_commit
+from knowpay.metrics import REFUNDS, count_after_commit
 from payments.gateways import gateway_get
 from payments.gateways.base import (
+    GatewayCircuitOpen,
     GatewayError,
     GatewayRejected,
     RefundEvent,
@@ -110,6 +112,7 @@ def refund_approve(*, refund: Refund, staff: User, note: str = "") -> Refund:
         refund.decided_at = timezone.now()
         refund.decision_note = note[:300]
         refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+        count_after_commit(REFUNDS, state=Refund.Status.PROCESSING)
         _send_after_commit(refund)
     return refund
 
@@ -129,6 +132,7 @@ def refund_reject(*, refund: Refund, staff: User, note: str) -> Refund:
         refund.decided_at = timezone.now()
         refund.decision_note = note[:300]
         refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+        count_after_commit(REFUNDS, state=Refund.Status.REJECTED)
         outbox_enqueue(
             topic="refund_rejected",
             key=f"refund_rejected:{refund.refund_no}",
@@ -171,7 +175,7 @@ def _refund_create(*, order: Order, payment: Payment, amount_fen: int, kind: str
     sequence = Refund.objects.filter(order=order).count() + 1
     try:
         with transaction.atomic():
-            return Refund.objects.create(
+            refund = Refund.objects.create(
                 refund_no=refund_no_for(order.order_no, sequence),
                 order=order,
                 payment=payment,
@@ -183,6 +187,8 @@ def _refund_create(*, order: Order, payment: Payment, amount_fen: int, kind: str
             )
     except IntegrityError:
         raise RefundError("A refund for this order is already in progress.", code="in_flight") from None
+    count_after_commit(REFUNDS, state=status)
+    return refund
 
 
 def _send_after_commit(refund: Refund) -> None:
@@ -293,6 +299,7 @@ def _refund_succeed(*, refund_id: int, gateway_refund_no: str) -> RefundApplyRes
         if fully:
             enrollment_revoke(learner=order.learner, course=order.course, reason=f"Refunded ({refund.refund_no})")
     ledger.ledger_refund_post(refund=refund)
+    count_after_commit(REFUNDS, state=Refund.Status.SUCCEEDED)
     outbox_enqueue(
         topic="refund_succeeded",
         key=f"refund_succeeded:{refund.refund_no}",
@@ -311,6 +318,7 @@ def _refund_fail(*, refund_id: int, reason: str) -> RefundApplyResult:
     refund.status = Refund.Status.FAILED
     refund.failure_reason = reason[:300]
     refund.save(update_fields=["status", "failure_reason", "updated_at"])
+    count_after_commit(REFUNDS, state=Refund.Status.FAILED)
     logger.warning("refund failed", extra={"refund_no": refund.refund_no, "reason": reason})
     return RefundApplyResult(ApplyOutcome.REFUND_FAILED, refund)
 
@@ -327,20 +335,33 @@ def refunds_sync_processing(*, older_than: dt.timedelta = dt.timedelta(minutes=2
         .order_by("updated_at", "pk")
         .values_list("pk", flat=True)
     )
-    finished = sweep_each(sweep="refunds_sync", model=Refund, ids=list(stuck[:200]), work=_refund_sync_processing)
+    paused: set[str] = set()  # channels whose circuit is open: not asked again in this sweep
+    finished = sweep_each(
+        sweep="refunds_sync",
+        model=Refund,
+        ids=list(stuck[:200]),
+        work=lambda pk: _refund_sync_processing(pk, paused=paused),
+    )
     return sum(finished)
 
 
-def _refund_sync_processing(refund_id: int) -> bool:
+def _refund_sync_processing(refund_id: int, *, paused: set[str]) -> bool:
     """Ask about (or send again) one processing refund; True if it finished now.
 
     Raises: EventMismatch (the gateway's answer is not ours) and anything unexpected, recorded by the sweep.
     """
+    channel = Refund.objects.values_list("payment__channel", flat=True).get(pk=refund_id)
+    if channel in paused:
+        return False
     try:
         try:
             refund = refund_sync(refund_id=refund_id)
         except RefundNotFound:
             refund = refund_send(refund_id=refund_id)
+    except GatewayCircuitOpen:
+        paused.add(channel)
+        logger.info("refund sync paused for a channel whose circuit is open", extra={"channel": channel})
+        return False
     except GatewayError:
         logger.warning("refund still unconfirmed", extra={"refund": refund_id}, exc_info=True)
         return False

@@ -16,7 +16,7 @@ from django.db import connections
 from django.utils import timezone
 
 from payments.gateways import gateway_get
-from payments.gateways.base import GatewayError, PaymentEvent, TradeAlreadyPaid, TradeNotFound
+from payments.gateways.base import GatewayCircuitOpen, GatewayError, PaymentEvent, TradeAlreadyPaid, TradeNotFound
 from payments.gateways.boundary import GuardedGateway
 from payments.models import Order, Payment
 from payments.services.events import (
@@ -182,20 +182,31 @@ def payments_sync_open(*, now: dt.datetime | None = None, older_than: dt.timedel
         .order_by("created_at", "pk")
         .values_list("pk", flat=True)
     )
+    paused: set[str] = set()  # channels whose circuit is open: not asked again in this sweep
     changes = sweep_each(
-        sweep="payments_sync", model=Payment, ids=list(open_attempts[:500]), work=_payment_sync_open, now=now
+        sweep="payments_sync",
+        model=Payment,
+        ids=list(open_attempts[:500]),
+        work=lambda pk: _payment_sync_open(pk, paused=paused),
+        now=now,
     )
     return sum(changes)
 
 
-def _payment_sync_open(payment_id: int) -> bool:
+def _payment_sync_open(payment_id: int, *, paused: set[str]) -> bool:
     """Query one open attempt and finish what its answer means. True if it changed state.
 
     Raises: EventMismatch (the gateway's answer is not ours) and anything unexpected, recorded by the sweep.
     """
     payment = Payment.objects.get(pk=payment_id)
+    if payment.channel in paused:
+        return False
     try:
         result = payment_sync(payment=payment)
+    except GatewayCircuitOpen:
+        paused.add(payment.channel)
+        logger.info("sync paused for a channel whose circuit is open", extra={"channel": payment.channel})
+        return False
     except GatewayError:
         logger.warning("sync query failed; asked again next time", extra={"out_trade_no": payment.out_trade_no})
         return False

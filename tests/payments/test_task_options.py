@@ -50,11 +50,6 @@ def test_there_are_tasks_to_check():
     assert "payments.tasks.notifications_finish_stuck_task" in PAYMENTS_TASKS
 
 
-@pytest.mark.parametrize("retries", range(12))
-def test_gateway_retries_wait_at_most_the_longest_countdown(retries, settings):
-    assert 0 < tasks.retry_countdown(retries) <= settings.TASK_MAX_COUNTDOWN_SECONDS
-
-
 @pytest.mark.django_db
 def test_a_task_that_meets_a_database_error_is_run_again_and_finishes(monkeypatch):
     message = outbox_message("healthy")

@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0001_initial'),
-        ('payments', '0012_finance_and_support_groups'),
+        ('payments', '0013_gateway_call_circuit_open_and_outbox_backlog_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
