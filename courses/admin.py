@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from courses.models import Course, Enrollment, Lesson
 from courses.services import course_archive, course_publish, course_unpublish
 from knowpay.api import ServiceError
+from knowpay.history import HistoryAdmin
 from knowpay.money import format_cny
 
 
@@ -17,7 +18,7 @@ class LessonInline(admin.TabularInline):
 
 
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(HistoryAdmin):
     list_display = ["title", "creator", "status", "price", "lesson_count", "published_at", "updated_at"]
     list_filter = ["status", "published_at"]
     search_fields = ["title", "slug", "creator__username", "creator__creator_profile__display_name"]

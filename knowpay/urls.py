@@ -2,7 +2,7 @@ from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 api_v1 = [
     path("", include("accounts.api_urls")),
@@ -10,12 +10,18 @@ api_v1 = [
     path("", include("payments.api_urls")),
 ]
 
+# Unknown /api/ URLs and server errors there answer in the API's error envelope.
+handler404 = "knowpay.api.page_not_found"
+handler500 = "knowpay.api.server_error"
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("accounts.urls")),
     path("api/v1/", include((api_v1, "api"))),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    # Swagger UI and Redoc from our own static files (drf-spectacular-sidecar), not a CDN.
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="api-schema"), name="api-redoc"),
     path("", include("payments.urls")),
     path("", include("courses.urls")),
 ]

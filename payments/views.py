@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_POST
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
 from knowpay.money import MoneyFormatError, yuan_to_fen
+from knowpay.ratelimit import client_ip, rate_limit
 from payments import selectors
 from payments.gateways import channel_display_name, gateway_list
 from payments.gateways.base import GatewayError, StartKind
@@ -24,11 +25,12 @@ from payments.services.sync import order_sync
 
 
 @login_required
+@rate_limit("checkout")
 @require_POST
 def buy(request, slug: str):
     course = selectors.course_get_for_purchase(slug=slug)
     try:
-        order = order_create(learner=request.user, course=course)
+        order = order_create(learner=request.user, course=course, client_ip=client_ip(request))
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("courses:course_detail", slug=course.slug)
@@ -56,14 +58,13 @@ def order_detail(request, order_no: str):
 
 
 @login_required
+@rate_limit("checkout")
 @require_POST
 def order_pay(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
     channel, _, method = request.POST.get("method", "").partition(":")
     try:
-        payment, start = payment_start(
-            order=order, channel=channel, method=method, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1")
-        )
+        payment, start = payment_start(order=order, channel=channel, method=method, client_ip=client_ip(request))
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("payments:order_detail", order_no=order.order_no)
@@ -130,6 +131,7 @@ def order_cancel_view(request, order_no: str):
 
 
 @login_required
+@rate_limit("order_check")
 @require_POST
 def order_check(request, order_no: str):
     """ "I have paid": ask the gateways now rather than wait for their notification."""
@@ -153,7 +155,13 @@ def order_refund(request, order_no: str):
     amount_text = request.POST.get("amount", "").strip()
     try:
         amount_fen = yuan_to_fen(amount_text) if amount_text else None
-        refund_request(order=order, learner=request.user, amount_fen=amount_fen, reason=request.POST.get("reason", ""))
+        refund_request(
+            order=order,
+            learner=request.user,
+            amount_fen=amount_fen,
+            reason=request.POST.get("reason", ""),
+            client_ip=client_ip(request),
+        )
     except MoneyFormatError:
         messages.error(request, "Enter the amount in yuan, e.g. 12.90.")
     except ServiceError as exc:

@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from knowpay.celery import app as celery_app
@@ -31,6 +32,14 @@ def _test_settings(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits and throttles count in the cache; every test starts with none used.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True, scope="session")

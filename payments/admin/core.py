@@ -11,9 +11,12 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from knowpay.api import ServiceError
+from knowpay.crypto import mask
+from knowpay.history import HistoryAdmin
 from knowpay.money import MoneyFormatError, format_cny, yuan_to_fen
 from payments.gateways.base import GatewayError
 from payments.models import (
+    BlockedSubject,
     GatewayNotification,
     Order,
     OutboxMessage,
@@ -21,6 +24,7 @@ from payments.models import (
     ReconciliationItem,
     ReconciliationRun,
     Refund,
+    RiskDecision,
     SimulatedNotification,
     SimulatedRefund,
     SimulatedTrade,
@@ -29,6 +33,7 @@ from payments.models import (
 from payments.services.notifications import notification_process
 from payments.services.reconciliation import reconciliation_run
 from payments.services.refunds import refund_approve, refund_issue, refund_reject, refund_send
+from payments.services.risk import blocked_subject_add, order_review_release
 from payments.services.sync import payment_sync
 
 
@@ -96,7 +101,7 @@ class PaymentInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["refund_no", "kind", "status", "amount_fen", "requested_by", "decided_by", "decided_at"]
+    fields = ["refund_no", "kind", "status", "risk_flagged", "amount_fen", "requested_by", "decided_by", "decided_at"]
 
 
 class StaffRefundForm(forms.Form):
@@ -117,8 +122,19 @@ class StaffRefundForm(forms.Form):
 
 @admin.register(Order)
 class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["order_no", "learner", "course", "amount", "status", "refunded", "created_at", "paid_at"]
-    list_filter = ["status", "paid_after_close", "created_at"]
+    list_display = [
+        "order_no",
+        "learner",
+        "course",
+        "amount",
+        "status",
+        "held_for_review",
+        "refunded",
+        "created_at",
+        "paid_at",
+    ]
+    list_filter = ["status", "held_for_review", "paid_after_close", "created_at"]
+    actions = ["release_review"]
     search_fields = ["order_no", "learner__username", "learner__email", "course__title", "payments__out_trade_no"]
     list_select_related = ["learner", "course"]
     inlines = [PaymentInline, RefundInline]
@@ -163,15 +179,29 @@ class OrderAdmin(ReadOnlyAdmin):
     refund_link.short_description = "Refund"
     readonly_fields = ["refund_link"]
 
+    def has_review_permission(self, request):
+        return request.user.has_perm("payments.change_order")
+
+    @admin.action(description="Release from review (the learner may pay)", permissions=["review"])
+    def release_review(self, request, queryset):
+        _run_each(self, request, queryset, lambda o: order_review_release(order=o, staff=request.user), "Released")
+
 
 @admin.register(Payment)
 class PaymentAdmin(ReadOnlyAdmin):
     list_display = ["out_trade_no", "order", "channel", "method", "amount", "status", "is_duplicate", "created_at"]
+    # The payer reference is encrypted at rest and shown masked.
+    exclude = ["payer_ref"]
+    readonly_fields = ["payer"]
     list_filter = ["channel", "status", "is_duplicate", "created_at"]
     search_fields = ["out_trade_no", "gateway_trade_no", "order__order_no"]
     list_select_related = ["order"]
     actions = ["query_gateway"]
     amount = _money("amount_fen", "Amount")
+
+    @admin.display(description="Payer")
+    def payer(self, payment):
+        return mask(payment.payer_ref) or "-"
 
     @admin.action(description="Ask the gateway now and apply its answer")
     def query_gateway(self, request, queryset):
@@ -195,19 +225,20 @@ class RefundDecisionFilter(admin.SimpleListFilter):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(HistoryAdmin, ReadOnlyAdmin):
     list_display = [
         "refund_no",
         "order",
         "kind",
         "amount",
         "status",
+        "risk_flagged",
         "requested_by",
         "decided_by",
         "decided_at",
         "created_at",
     ]
-    list_filter = [RefundDecisionFilter, "status", "kind", "created_at"]
+    list_filter = [RefundDecisionFilter, "status", "kind", "risk_flagged", "created_at"]
     search_fields = ["refund_no", "order__order_no", "payment__out_trade_no", "gateway_refund_no"]
     list_select_related = ["order", "requested_by", "decided_by"]
     actions = ["approve", "reject", "send_again"]
@@ -233,7 +264,18 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(GatewayNotification)
 class GatewayNotificationAdmin(ReadOnlyAdmin):
-    list_display = ["id", "channel", "kind", "outcome", "event_type", "out_trade_no", "received_at", "remote_addr"]
+    list_display = [
+        "id",
+        "channel",
+        "kind",
+        "outcome",
+        "event_type",
+        "out_trade_no",
+        "received_at",
+        "times_received",
+        "last_received_at",
+        "remote_addr",
+    ]
     list_filter = ["channel", "kind", "outcome", "received_at"]
     search_fields = ["out_trade_no", "body_sha256", "detail"]
     readonly_fields = ["raw_body"]
@@ -281,3 +323,56 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
         _run_each(
             self, request, queryset, lambda r: reconciliation_run(channel=r.channel, day=r.day), "Reconciled again"
         )
+
+
+@admin.register(RiskDecision)
+class RiskDecisionAdmin(ReadOnlyAdmin):
+    """What each risk rule stopped or held, and why (payments.services.risk)."""
+
+    list_display = ["created_at", "rule", "decision", "action", "subject", "reason", "order", "refund", "payout"]
+    list_filter = ["rule", "decision", "action", "created_at"]
+    search_fields = ["subject", "reason", "order__order_no", "refund__refund_no", "payout__payout_no"]
+    list_select_related = ["order", "refund", "payout"]
+
+
+class BlockedSubjectForm(forms.ModelForm):
+    class Meta:
+        model = BlockedSubject
+        fields = ["kind", "value", "reason"]
+        help_texts = {"value": "A username, an IP address, or a payer reference (Alipay buyer id, WeChat openid)."}
+
+
+@admin.register(BlockedSubject)
+class BlockedSubjectAdmin(admin.ModelAdmin):
+    """The blocklist: staff add entries and switch them off; the value is encrypted and shown masked."""
+
+    form = BlockedSubjectForm
+    list_display = ["kind", "masked_value", "reason", "is_active", "created_by", "created_at"]
+    list_filter = ["kind", "is_active", "created_at"]
+    search_fields = ["reason"]
+    actions = ["deactivate"]
+
+    @admin.display(description="Value")
+    def masked_value(self, obj):
+        return mask(obj.value) if obj.kind == BlockedSubject.Kind.PAYER else obj.value
+
+    def get_fields(self, request, obj=None):
+        return ["kind", "value", "reason"] if obj is None else ["kind", "masked_value", "reason", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["kind", "masked_value"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["reason", "is_active"])
+            return
+        created = blocked_subject_add(kind=obj.kind, value=obj.value, reason=obj.reason, staff=request.user)
+        obj.pk, obj.value_digest = created.pk, created.value_digest
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switch an entry off instead, so what was blocked stays on record
+
+    @admin.action(description="Switch off (no longer blocked)")
+    def deactivate(self, request, queryset):
+        updated = queryset.update(is_active=False)
+        self.message_user(request, f"Switched off: {updated}.", messages.SUCCESS)

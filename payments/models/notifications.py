@@ -26,7 +26,10 @@ class GatewayNotification(models.Model):
     headers = models.JSONField(default=dict)
     body = models.BinaryField()
     body_truncated = models.BooleanField(default=False)
-    body_sha256 = models.CharField(max_length=64, db_index=True)
+    body_sha256 = models.CharField(max_length=64)
+    # A body received again (a gateway resending, or a flood) is counted here, not stored again.
+    times_received = models.PositiveIntegerField(default=1)
+    last_received_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
     detail = models.TextField(blank=True)
     event_type = models.CharField(max_length=30, blank=True)
@@ -42,6 +45,7 @@ class GatewayNotification(models.Model):
                 condition=Q(outcome__in=["received", "processed", "duplicate", "ignored", "rejected", "failed"]),
                 name="notification_outcome_valid",
             ),
+            models.UniqueConstraint(fields=["channel", "kind", "body_sha256"], name="notification_unique_body"),
         ]
 
     def __str__(self) -> str:

@@ -11,7 +11,8 @@ import logging
 import traceback
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from payments.gateways import gateway_get
@@ -39,22 +40,36 @@ class NotificationResult:
 def notification_store(
     *, channel: str, kind: str, body: bytes, truncated: bool, meta: dict, remote_addr: str | None
 ) -> GatewayNotification:
-    """Persist a notification exactly as received (in its own autocommitted statement)."""
-    return GatewayNotification.objects.create(
-        channel=channel,
-        kind=kind,
-        body=body,
-        body_truncated=truncated,
-        body_sha256=hashlib.sha256(body).hexdigest(),
-        headers={key: str(meta[key]) for key in _KEPT_HEADERS if key in meta},
-        remote_addr=remote_addr,
-    )
+    """Persist a notification exactly as received (in its own autocommitted statement).
+
+    A body already stored for this channel and kind is not stored again: its row counts one more
+    receipt (race-safe: the unique body hash decides, the counter is incremented in SQL).
+    """
+    digest = hashlib.sha256(body).hexdigest()
+    try:
+        with transaction.atomic():
+            return GatewayNotification.objects.create(
+                channel=channel,
+                kind=kind,
+                body=body,
+                body_truncated=truncated,
+                body_sha256=digest,
+                headers={key: str(meta[key]) for key in _KEPT_HEADERS if key in meta},
+                remote_addr=remote_addr,
+            )
+    except IntegrityError:
+        pass  # the same body is stored already
+    stored = GatewayNotification.objects.filter(channel=channel, kind=kind, body_sha256=digest)
+    stored.update(times_received=F("times_received") + 1, last_received_at=timezone.now())
+    return stored.get()
 
 
 def notification_process(*, notification: GatewayNotification) -> NotificationResult:
     """Verify a stored notification, apply it, and record the outcome on the row.
 
-    Acknowledge (tell the gateway to stop resending) only when it was applied now or before.
+    Acknowledge (tell the gateway to stop resending) only when it was applied now or before. A body
+    received again is processed again (applying is idempotent): a resend after a failure is applied
+    then, and a resend of one already applied is acknowledged again.
     """
     if notification.body_truncated:
         return _record(notification, GatewayNotification.Outcome.REJECTED, "body too large", ack=False)
@@ -101,5 +116,7 @@ def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack
     notification.processed_at = timezone.now()
     for name, value in fields.items():
         setattr(notification, name, value)
-    notification.save(update_fields=["outcome", "detail", "processed_at", *fields])
+    # "Processed" is final: a later receipt of the same body (found already applied) keeps it on record.
+    rows = GatewayNotification.objects.filter(pk=notification.pk).exclude(outcome=GatewayNotification.Outcome.PROCESSED)
+    rows.update(outcome=outcome, detail=detail, processed_at=notification.processed_at, **fields)
     return NotificationResult(acknowledge=ack, notification=notification)

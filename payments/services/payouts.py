@@ -29,7 +29,7 @@ from payments.gateways.base import Gateway, GatewayError, GatewayRejected, Trans
 from payments.models import Payout, PayoutAllocation
 from payments.money import fifo_allocate
 from payments.selectors.earnings import sale_unpaid_settled_list
-from payments.services import ledger
+from payments.services import ledger, risk
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +53,7 @@ def payout_request(*, creator: User, requested_by: User, amount_fen: int) -> Pay
         raise PayoutError("The payout amount must be a positive number of fen.", code="bad_amount")
     if amount_fen < settings.PAYOUT_MIN_FEN:
         raise PayoutError(f"The minimum payout is {format_cny(settings.PAYOUT_MIN_FEN)}.", code="below_minimum")
+    risk.risk_payout_check(creator=creator, action="payout_request")
     with transaction.atomic():
         # The payout row goes in before the accounts are locked: inserting it waits for anyone
         # holding the creator's user row, which must never happen while we hold their accounts.
@@ -102,6 +103,7 @@ def payout_approve(*, payout: Payout, staff: User, note: str = "") -> Payout:
     are not available.
     """
     channel = settings.PAYOUT_TRANSFER_CHANNEL
+    risk.risk_payout_check(creator=payout.creator, action="payout_approve", payout=payout)
     with transaction.atomic():
         payout = _lock_requested(payout)
         profile = CreatorProfile.objects.filter(user_id=payout.creator_id).first()
