@@ -110,29 +110,37 @@ class EncryptedCharField(models.CharField):
         return super().get_lookup(lookup_name)
 
 
-def rows_encrypt(schema_editor, *, table: str, columns: list[str], reverse: bool = False, batch: int = 1000) -> int:
-    """For data migrations: encrypt (or, with `reverse`, decrypt) the non-empty values of `columns`.
+def rows_convert(connection, *, table: str, columns: list[str], convert, pk: str = "id", batch: int = 1000) -> int:
+    """Rewrite the non-empty values of `columns` in every row of `table` with `convert`, in batches.
 
-    Works on raw rows, since the model field would try to decrypt the plaintext it loads. Returns how
-    many rows changed.
+    Raw SQL, for data migrations (the model field would try to decrypt the plaintext it loads) and
+    key rotation (no save(): no timestamps or history for a change of key). Returns rows changed.
     """
-    quote = schema_editor.connection.ops.quote_name
-    convert = decrypt_str if reverse else encrypt_str
+    quote = connection.ops.quote_name
     select = (
-        f"SELECT id, {', '.join(quote(c) for c in columns)} FROM {quote(table)} "  # noqa: S608 (names, not input)
-        f"WHERE id > %s ORDER BY id LIMIT {int(batch)}"
+        f"SELECT {quote(pk)}, {', '.join(quote(c) for c in columns)} FROM {quote(table)} "  # noqa: S608 (names, not input)
+        f"WHERE {quote(pk)} > %s ORDER BY {quote(pk)} LIMIT {int(batch)}"
     )
-    update = f"UPDATE {quote(table)} SET {', '.join(f'{quote(c)} = %s' for c in columns)} WHERE id = %s"  # noqa: S608
-    changed, last_id = 0, 0
-    with schema_editor.connection.cursor() as cursor:
+    update = (
+        f"UPDATE {quote(table)} SET {', '.join(f'{quote(c)} = %s' for c in columns)} "  # noqa: S608
+        f"WHERE {quote(pk)} = %s"
+    )
+    changed, last = 0, 0
+    with connection.cursor() as cursor:
         while True:
-            cursor.execute(select, [last_id])
+            cursor.execute(select, [last])
             rows = cursor.fetchall()
             if not rows:
                 return changed
-            for row_id, *values in rows:
+            for row_pk, *values in rows:
                 new = [convert(value) if value else value for value in values]
                 if new != values:
-                    cursor.execute(update, [*new, row_id])
+                    cursor.execute(update, [*new, row_pk])
                     changed += 1
-                last_id = row_id
+                last = row_pk
+
+
+def rows_encrypt(schema_editor, *, table: str, columns: list[str], reverse: bool = False) -> int:
+    """For data migrations: encrypt (or, with `reverse`, decrypt) the non-empty values of `columns`."""
+    convert = decrypt_str if reverse else encrypt_str
+    return rows_convert(schema_editor.connection, table=table, columns=columns, convert=convert)

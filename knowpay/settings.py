@@ -207,8 +207,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "knowpay.api.exception_handler",
     # Every caller has a budget per minute; some operations have their own, smaller one (scope).
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
+        "knowpay.throttling.AnonRateThrottle",
+        "knowpay.throttling.UserRateThrottle",
         "knowpay.throttling.WriteScopedRateThrottle",
     ],
     # Throttles key on REMOTE_ADDR, or behind our proxy on the one X-Forwarded-For entry it added.
