@@ -163,6 +163,10 @@ class StudioLessonMoveInputSerializer(serializers.Serializer):
 # --- Learner endpoints ----------------------------------------------------------------------------
 
 
+class CatalogQueryInputSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
 class CatalogPagination(PageNumberPagination):
     page_size = 12
 
@@ -180,7 +184,10 @@ class CourseListApi(ListAPIView):
     serializer_class = CourseCardOutputSerializer
 
     def get_queryset(self):
-        return course_list_published(query=self.request.query_params.get("q", "").strip())
+        # DRF's CharField refuses NUL bytes and trims; an invalid search is a 400, not a database error.
+        params = CatalogQueryInputSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return course_list_published(query=params.validated_data.get("q", ""))
 
     @extend_schema(
         operation_id="courses_list",

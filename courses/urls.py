@@ -1,9 +1,6 @@
-from django.urls import path, register_converter
+from django.urls import path
 
-from courses import studio_views, views
-from courses.converters import UnicodeSlugConverter
-
-register_converter(UnicodeSlugConverter, "uslug")
+from courses import converters, studio_views, views  # noqa: F401 (converters registers <uslug:...>)
 
 app_name = "courses"
 

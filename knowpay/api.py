@@ -70,11 +70,12 @@ def exception_handler(exc, context):
         message = first if list(fields) == ["non_field_errors"] else "Some of the input is not valid."
         response.data = error_body("invalid", message, {} if list(fields) == ["non_field_errors"] else fields)
         return response
-    detail = getattr(exc, "detail", str(exc))
-    if isinstance(detail, dict):  # simplejwt's token errors: {"detail", "code", "messages"}
-        code, message = detail.get("code", exc.default_code), detail.get("detail", exc.default_detail)
-    else:
-        code, message = getattr(detail, "code", None) or getattr(exc, "default_code", "error"), detail
+    # DRF answered {"detail": ErrorDetail(code=...)} (Http404 and PermissionDenied converted to its own);
+    # simplejwt's token errors add "code" beside it.
+    data = response.data if isinstance(response.data, dict) else {"detail": response.data}
+    detail = data.get("detail", "")
+    code = data.get("code") or getattr(detail, "code", None) or getattr(exc, "default_code", None) or "error"
+    message = detail
     response.data = error_body(str(code), str(message))
     return response
 

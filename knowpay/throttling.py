@@ -11,7 +11,7 @@ from rest_framework.settings import api_settings
 
 class _RatesFromSettings:
     @property
-    def THROTTLE_RATES(self):  # noqa: N802 (DRF's attribute name)
+    def THROTTLE_RATES(self):  # DRF names it so
         return api_settings.DEFAULT_THROTTLE_RATES
 
 

@@ -157,5 +157,5 @@ urlpatterns = [
     path("earnings/", EarningsSummaryApi.as_view(), name="earnings"),
     path("earnings/sales/", SaleListApi.as_view(), name="earnings-sales"),
     path("earnings/payouts/", PayoutListApi.as_view(), name="earnings-payouts"),
-    path("earnings/payouts/<str:payout_no>/", PayoutDetailApi.as_view(), name="earnings-payout"),
+    path("earnings/payouts/<slug:payout_no>/", PayoutDetailApi.as_view(), name="earnings-payout"),
 ]

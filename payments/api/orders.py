@@ -209,9 +209,9 @@ class OrderRefundView(APIView):
 urlpatterns = [
     path("channels/", ChannelsView.as_view(), name="channels"),
     path("orders/", OrderListCreateView.as_view(), name="orders"),
-    path("orders/<str:order_no>/", OrderDetailView.as_view(), name="order"),
-    path("orders/<str:order_no>/pay/", OrderPayView.as_view(), name="order-pay"),
-    path("orders/<str:order_no>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
-    path("orders/<str:order_no>/check/", OrderCheckView.as_view(), name="order-check"),
-    path("orders/<str:order_no>/refunds/", OrderRefundView.as_view(), name="order-refunds"),
+    path("orders/<slug:order_no>/", OrderDetailView.as_view(), name="order"),
+    path("orders/<slug:order_no>/pay/", OrderPayView.as_view(), name="order-pay"),
+    path("orders/<slug:order_no>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<slug:order_no>/check/", OrderCheckView.as_view(), name="order-check"),
+    path("orders/<slug:order_no>/refunds/", OrderRefundView.as_view(), name="order-refunds"),
 ]
