@@ -58,10 +58,23 @@ def rotate_str(token: str) -> str:
         raise DecryptionError("a stored encrypted value cannot be decrypted with FIELD_ENCRYPTION_KEYS") from None
 
 
+def field_digests(value: str) -> list[str]:
+    """Keyed digests of `value` for equality lookups, one per configured key, newest first.
+
+    The same value gives the same digest under one key; without the key it reveals nothing (payer
+    references are short numbers, so an unkeyed hash would be easy to reverse). Stored digests use
+    the newest key (`encryption_rotate` recomputes them); lookups try every key, so they keep
+    working while keys rotate.
+    """
+    return [
+        hmac.new(hashlib.sha256(f"knowpay-digest:{key}".encode()).digest(), value.encode(), hashlib.sha256).hexdigest()
+        for key in settings.FIELD_ENCRYPTION_KEYS
+    ]
+
+
 def field_digest(value: str) -> str:
-    """A keyed digest of `value` for equality lookups: the same for the same value, useless without the key."""
-    key = hashlib.sha256(("knowpay-digest:" + settings.FIELD_ENCRYPTION_KEYS[-1]).encode()).digest()
-    return hmac.new(key, value.encode(), hashlib.sha256).hexdigest()
+    """The digest of `value` to store: under the newest key."""
+    return field_digests(value)[0]
 
 
 def mask(value: str, *, keep: int = 2) -> str:

@@ -305,7 +305,9 @@ AXES_CLIENT_IP_CALLABLE = "knowpay.ratelimit.client_ip"
 # Fernet keys (url-safe base64 of 32 bytes), newest first: the first encrypts, all decrypt; rotate
 # with `manage.py encryption_rotate`. The public development key is refused when DEBUG is off.
 DEFAULT_FIELD_ENCRYPTION_KEY = "a25vd3BheS1wdWJsaWMtZGV2LWtleS1OT1QtU0FGRSE="
-FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[DEFAULT_FIELD_ENCRYPTION_KEY] if DEBUG else [])
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or (
+    [DEFAULT_FIELD_ENCRYPTION_KEY] if DEBUG else []
+)
 if not DEBUG and (not FIELD_ENCRYPTION_KEYS or DEFAULT_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS):
     raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set (to keys of your own) when DEBUG is false.")
 

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from knowpay.api import ServiceError
-from knowpay.crypto import field_digest, mask
+from knowpay.crypto import field_digest, field_digests, mask
 from payments.models import BlockedSubject, Order, Payout, Refund, RiskDecision
 
 
@@ -58,8 +58,8 @@ def blocked_subject_add(*, kind: str, value: str, reason: str, staff: User | Non
 def _is_blocked(kind: str, value: str | None) -> bool:
     if not value:
         return False
-    digest = field_digest(_normalise(kind, value))
-    return BlockedSubject.objects.filter(kind=kind, value_digest=digest, is_active=True).exists()
+    digests = field_digests(_normalise(kind, value))
+    return BlockedSubject.objects.filter(kind=kind, value_digest__in=digests, is_active=True).exists()
 
 
 def _record(*, rule: str, subject: str, decision: str, reason: str, action: str, **links) -> RiskDecision:

@@ -168,3 +168,20 @@ def test_payment_data_never_reaches_the_logs(
     assert caplog.records  # the flow did log
     for secret in (ACCOUNT, NAME, PAYER):
         assert secret not in logged
+
+
+def test_the_blocklist_keeps_working_through_a_key_rotation(settings, learner, course):
+    from payments.services.orders import order_create
+    from payments.services.risk import RiskRefused, blocked_subject_add
+
+    blocked_subject_add(kind="user", value=learner.username, reason="fraud", staff=None)
+    old_key, new_key = settings.FIELD_ENCRYPTION_KEYS[0], Fernet.generate_key().decode()
+
+    settings.FIELD_ENCRYPTION_KEYS = [new_key, old_key]
+    with pytest.raises(RiskRefused):
+        order_create(learner=learner, course=course)
+    call_command("encryption_rotate", stdout=open("/dev/null", "w"))  # noqa: SIM115 (quiet)
+    settings.FIELD_ENCRYPTION_KEYS = [new_key]
+
+    with pytest.raises(RiskRefused):
+        order_create(learner=learner, course=course)

@@ -1,4 +1,5 @@
-"""Re-encrypt every encrypted value with the newest of FIELD_ENCRYPTION_KEYS.
+"""Re-encrypt every encrypted value (payout identities, payer references, the blocklist, their
+history) with the newest of FIELD_ENCRYPTION_KEYS, and re-key the blocklist's lookup digests.
 
 Rotation: put the new key first in FIELD_ENCRYPTION_KEYS (keep the old ones after it), restart,
 run this command, then drop the old keys. Safe to run again: each value is decrypted with
@@ -9,7 +10,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from knowpay.crypto import EncryptedCharField, rotate_str, rows_convert
+from knowpay.crypto import EncryptedCharField, field_digest, rotate_str, rows_convert
+from payments.models import BlockedSubject
 
 
 class Command(BaseCommand):
@@ -31,4 +33,7 @@ class Command(BaseCommand):
                 )
             total += changed
             self.stdout.write(f"{model._meta.label}: {changed} rows re-encrypted")
+        # Blocklist lookups go by a keyed digest: store it under the newest key too.
+        for entry in BlockedSubject.objects.all():
+            BlockedSubject.objects.filter(pk=entry.pk).update(value_digest=field_digest(entry.value))
         self.stdout.write(self.style.SUCCESS(f"Done: {total} rows re-encrypted with the newest key."))
