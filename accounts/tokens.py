@@ -8,9 +8,9 @@ endpoint counts towards the same lockout (django-axes) as the log-in page.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from rest_framework import status
-from rest_framework.exceptions import APIException, AuthenticationFailed
+from rest_framework.exceptions import AuthenticationFailed, Throttled
 from rest_framework_simplejwt import serializers as jwt_serializers
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings
@@ -18,8 +18,9 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import get_md5_hash_password
 
 
-class LockedOut(APIException):
-    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+class LockedOut(Throttled):
+    """429 with Retry-After (the cool-off), like a throttled request, under its own code."""
+
     default_detail = "Too many failed log-ins: this account or address is locked for a while."
     default_code = "locked_out"
 
@@ -31,7 +32,7 @@ class TokenObtainSerializer(jwt_serializers.TokenObtainPairSerializer):
         except AuthenticationFailed:
             # Axes refused before the password was checked: say so, as the log-in page does.
             if getattr(self.context.get("request"), "axes_locked_out", False):
-                raise LockedOut() from None
+                raise LockedOut(wait=settings.AXES_COOLOFF_TIME.total_seconds()) from None
             raise
 
 

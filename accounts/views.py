@@ -119,13 +119,20 @@ def creator_edit(request: HttpRequest) -> HttpResponse:
     creator = creator_profile_get(user=request.user)
     if creator is None:
         return redirect("accounts:creator_create")
-    # Initial values rather than instance=, so a refused form never alters the profile we hold.
-    form = CreatorProfileForm(
-        request.POST or None, initial=model_to_dict(creator, fields=CreatorProfileForm._meta.fields)
-    )
+    # Initial values rather than instance=, so a refused form never alters the profile we hold. The
+    # payout identity is never sent back in clear: the fields show it masked, and left empty keep it.
+    form = CreatorProfileForm(request.POST or None, initial=model_to_dict(creator, fields=["display_name", "bio"]))
+    if creator.payout_alipay_account:
+        form.fields["payout_alipay_account"].widget.attrs["placeholder"] = mask(creator.payout_alipay_account)
+        form.fields["payout_alipay_name"].widget.attrs["placeholder"] = mask(creator.payout_alipay_name, keep=1)
+        form.fields["payout_alipay_account"].help_text = "Leave both payout fields empty to keep the current account."
     if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        if not data["payout_alipay_account"] and not data["payout_alipay_name"]:
+            data["payout_alipay_account"] = creator.payout_alipay_account
+            data["payout_alipay_name"] = creator.payout_alipay_name
         try:
-            creator_profile_update(profile=creator, **form.cleaned_data)
+            creator_profile_update(profile=creator, **data)
         except ServiceError as error:
             form.add_error("password" if error.code == "password_required" else None, error.message)
         else:

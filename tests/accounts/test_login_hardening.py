@@ -91,6 +91,7 @@ def test_token_log_in_counts_towards_the_same_lockout_and_says_so(settings):
 
     assert response.status_code == 429
     assert response.json()["error"]["code"] == "locked_out"
+    assert int(response["Retry-After"]) == settings.AXES_COOLOFF_TIME.total_seconds()
     assert "access" not in response.json()
 
 

@@ -100,3 +100,27 @@ def test_admin_history_shows_the_change_masked(client, creator):
     assert page.status_code == 200
     assert "13*******00" in page.text
     assert "13900139000" not in page.text
+
+
+def test_the_edit_page_shows_the_payout_account_only_masked(client, creator):
+    account = creator.creator_profile.payout_alipay_account
+    client.force_login(creator)
+
+    page = client.get(EDIT).text
+
+    assert account not in page
+    assert f"{account[:2]}{'*' * (len(account) - 4)}{account[-2:]}" in page
+
+
+def test_leaving_the_payout_fields_empty_keeps_the_account(client, creator):
+    before = creator.creator_profile.payout_alipay_account
+    client.force_login(creator)
+
+    response = client.post(
+        EDIT, {"display_name": "Renamed", "bio": "", "payout_alipay_account": "", "payout_alipay_name": ""}
+    )
+
+    profile = CreatorProfile.objects.get(user=creator)
+    assert response["Location"] == reverse("accounts:profile")
+    assert (profile.display_name, profile.payout_alipay_account) == ("Renamed", before)
+    assert profile.payout_changed_at is None
