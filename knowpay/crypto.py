@@ -58,6 +58,24 @@ def rotate_str(token: str) -> str:
         raise DecryptionError("a stored encrypted value cannot be decrypted with FIELD_ENCRYPTION_KEYS") from None
 
 
+def encrypt_bytes(value: bytes) -> bytes:
+    return _keys().encrypt(bytes(value))
+
+
+def decrypt_bytes(token: bytes) -> bytes:
+    try:
+        return _keys().decrypt(bytes(token))
+    except InvalidToken:
+        raise DecryptionError("a stored encrypted value cannot be decrypted with FIELD_ENCRYPTION_KEYS") from None
+
+
+def rotate_bytes(token: bytes) -> bytes:
+    try:
+        return _keys().rotate(bytes(token))
+    except InvalidToken:
+        raise DecryptionError("a stored encrypted value cannot be decrypted with FIELD_ENCRYPTION_KEYS") from None
+
+
 def field_digests(value: str) -> list[str]:
     """Keyed digests of `value` for equality lookups, one per configured key, newest first.
 
@@ -121,6 +139,20 @@ class EncryptedCharField(models.CharField):
         if lookup_name not in ("exact", "isnull"):
             return None
         return super().get_lookup(lookup_name)
+
+
+class EncryptedBinaryField(models.BinaryField):
+    """A BinaryField stored as a Fernet token (raw gateway messages, which name the payer)."""
+
+    def get_db_prep_value(self, value, connection, prepared=False):
+        if value is not None and len(value):
+            value = encrypt_bytes(value)
+        return super().get_db_prep_value(value, connection, prepared)
+
+    def from_db_value(self, value, expression, connection):
+        if value is None or not len(value):
+            return value if value is None else b""
+        return decrypt_bytes(value)
 
 
 def rows_convert(connection, *, table: str, columns: list[str], convert, pk: str = "id", batch: int = 1000) -> int:

@@ -106,14 +106,28 @@ def test_payer_references_and_payees_are_encrypted_and_identical_notifications_m
         Notification.objects.create(channel="alipay", kind="payment", body=body, body_sha256=digest, outcome=outcome)
     Notification.objects.create(channel="alipay", kind="payment", body=b"other", body_sha256="0" * 64)
 
-    migrate(PAYMENTS_AFTER)
+    new = migrate(PAYMENTS_AFTER)
 
     assert "2088102177846880" not in _raw("SELECT payer_ref FROM payments_payment")[0][0]
     assert "13800138000" not in _raw("SELECT payee_account FROM payments_payout")[0][0]
-    from payments.models import GatewayNotification, Payment, Payout
-
-    assert Payment.objects.get().payer_ref == "2088102177846880"
-    assert Payout.objects.get().payee_name == "王芳"
+    assert new.get_model("payments", "Payment").objects.get().payer_ref == "2088102177846880"
+    assert new.get_model("payments", "Payout").objects.get().payee_name == "王芳"
+    GatewayNotification = new.get_model("payments", "GatewayNotification")
     kept = GatewayNotification.objects.get(body_sha256=digest)  # one row for the three identical bodies
     assert (kept.outcome, kept.times_received) == ("processed", 3)
     assert GatewayNotification.objects.count() == 2
+
+
+def test_stored_notification_bodies_are_encrypted(migrate):
+    old = migrate([("payments", "0006_order_refund_client_ip")])
+    body = b"trade_status=TRADE_SUCCESS&buyer_id=2088102177846880"
+    old.get_model("payments", "GatewayNotification").objects.create(
+        channel="alipay", kind="payment", body=body, body_sha256=hashlib.sha256(body).hexdigest()
+    )
+
+    migrate([("payments", "0007_notification_body_encrypted")])
+
+    assert b"2088102177846880" not in bytes(_raw("SELECT body FROM payments_gatewaynotification")[0][0])
+    from payments.models import GatewayNotification
+
+    assert bytes(GatewayNotification.objects.get().body) == body

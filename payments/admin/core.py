@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
@@ -64,6 +66,22 @@ class ReadOnlyInline(admin.TabularInline):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# Where gateways name the payer: form fields (Alipay, Sandbox Pay) and XML elements (WeChat Pay).
+_PAYER_FIELD = re.compile(
+    r"(?P<key>\b(?:buyer_id|buyer_user_id|buyer_open_id|buyer_logon_id|openid|sub_openid)=)(?P<value>[^&\s]+)"
+)
+_PAYER_ELEMENT = re.compile(r"(?P<key><(?:openid|sub_openid)>(?:<!\[CDATA\[)?)(?P<value>[^<\]]+)")
+
+
+def payer_fields_mask(text: str) -> str:
+    """A raw notification as staff may see it: the payer's identifiers masked, the rest as received."""
+
+    def masked(match: re.Match) -> str:
+        return match.group("key") + mask(match.group("value"))
+
+    return _PAYER_ELEMENT.sub(masked, _PAYER_FIELD.sub(masked, text))
 
 
 def _money(field: str, label: str):
@@ -281,9 +299,9 @@ class GatewayNotificationAdmin(ReadOnlyAdmin):
     readonly_fields = ["raw_body"]
     actions = ["reprocess"]
 
-    @admin.display(description="Body as received")
+    @admin.display(description="Body as received (payer masked)")
     def raw_body(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.body_text)
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", payer_fields_mask(obj.body_text))
 
     @admin.action(description="Process again (e.g. after a failure was fixed)")
     def reprocess(self, request, queryset):

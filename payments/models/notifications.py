@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
+from knowpay.crypto import EncryptedBinaryField
 from payments.models.orders import Payment, Refund
 
 
@@ -24,7 +25,8 @@ class GatewayNotification(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict)
-    body = models.BinaryField()
+    # Encrypted at rest: a payment notification names the payer (buyer id, openid).
+    body = EncryptedBinaryField()
     body_truncated = models.BooleanField(default=False)
     body_sha256 = models.CharField(max_length=64)
     # A body received again (a gateway resending, or a flood) is counted here, not stored again.

@@ -10,29 +10,32 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 from django.db import connection, transaction
 
-from knowpay.crypto import EncryptedCharField, field_digest, rotate_str, rows_convert
+from knowpay.crypto import (
+    EncryptedBinaryField,
+    EncryptedCharField,
+    field_digest,
+    rotate_bytes,
+    rotate_str,
+    rows_convert,
+)
 from payments.models import BlockedSubject
 
 
 class Command(BaseCommand):
-    help = "Re-encrypt all encrypted fields (payout identities, payer references, blocklist) with the newest key."
+    help = "Re-encrypt all encrypted fields (payout identities, payer references, notifications) with the newest key."
 
     def handle(self, *args, **options):
         total = 0
         for model in apps.get_models():
-            columns = [f.column for f in model._meta.concrete_fields if isinstance(f, EncryptedCharField)]
-            if not columns:
-                continue
-            with transaction.atomic():
-                changed = rows_convert(
-                    connection,
-                    table=model._meta.db_table,
-                    columns=columns,
-                    convert=rotate_str,
-                    pk=model._meta.pk.column,
-                )
-            total += changed
-            self.stdout.write(f"{model._meta.label}: {changed} rows re-encrypted")
+            table, pk = model._meta.db_table, model._meta.pk.column
+            for kind, rotate in ((EncryptedCharField, rotate_str), (EncryptedBinaryField, rotate_bytes)):
+                columns = [f.column for f in model._meta.concrete_fields if isinstance(f, kind)]
+                if not columns:
+                    continue
+                with transaction.atomic():
+                    changed = rows_convert(connection, table=table, columns=columns, convert=rotate, pk=pk)
+                total += changed
+                self.stdout.write(f"{model._meta.label}: {changed} rows re-encrypted")
         # Blocklist lookups go by a keyed digest: store it under the newest key too.
         for entry in BlockedSubject.objects.all():
             BlockedSubject.objects.filter(pk=entry.pk).update(value_digest=field_digest(entry.value))

@@ -11,7 +11,7 @@ from django.urls import reverse
 
 from accounts.models import CreatorProfile
 from knowpay.crypto import DecryptionError
-from payments.models import Payment, Payout
+from payments.models import GatewayNotification, Payment, Payout
 from payments.services.payouts import payout_approve, payout_request, payout_send
 from payments.services.settlement import earnings_settle_due
 from tests.factories import UserFactory
@@ -185,3 +185,18 @@ def test_the_blocklist_keeps_working_through_a_key_rotation(settings, learner, c
 
     with pytest.raises(RiskRefused):
         order_create(learner=learner, course=course)
+
+
+def test_raw_notifications_are_encrypted_and_shown_with_the_payer_masked(client, payment, post_notify):
+    post_notify(sandbox_notification_body(payment, buyer_id=PAYER))
+    notification = GatewayNotification.objects.get()
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT body FROM payments_gatewaynotification WHERE id = %s", [notification.pk])
+        stored = bytes(cursor.fetchone()[0])
+    assert PAYER.encode() not in stored
+    assert PAYER.encode() in bytes(notification.body)  # read back as received
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:payments_gatewaynotification_change", args=[notification.pk])).text
+    assert PAYER not in page
+    assert f"buyer_id={PAYER[:2]}" in page
