@@ -7,7 +7,6 @@ refused credential, an unknown URL, a throttled request and a server error alike
 
 from __future__ import annotations
 
-import logging
 import re
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -16,8 +15,6 @@ from rest_framework import serializers, status
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
-
-logger = logging.getLogger(__name__)
 
 API_PREFIX = "/api/"
 
@@ -75,8 +72,7 @@ def exception_handler(exc, context):
     data = response.data if isinstance(response.data, dict) else {"detail": response.data}
     detail = data.get("detail", "")
     code = data.get("code") or getattr(detail, "code", None) or getattr(exc, "default_code", None) or "error"
-    message = detail
-    response.data = error_body(str(code), str(message))
+    response.data = error_body(str(code), str(detail))
     return response
 
 

@@ -66,6 +66,8 @@ def _bearer(user) -> dict:
     return {"Authorization": f"Bearer {RefreshToken.for_user(user).access_token}"}
 
 
+# Derandomized: the same examples every run, so a red CI run can be replayed; raise the number
+# of examples (or drop derandomize) locally to explore further.
 FUZZ = hypothesis_settings(
     max_examples=EXAMPLES_PER_OPERATION,
     deadline=None,

@@ -199,3 +199,14 @@ def test_staff_release_held_orders_from_the_admin(client, learner, settings):
     )
 
     assert not Order.objects.get(pk=order.pk).held_for_review
+
+
+def test_the_learner_sees_that_a_held_order_is_being_reviewed(client, learner, settings):
+    settings.RISK_ORDERS_PER_LEARNER_PER_HOUR = 0
+    order = order_create(learner=learner, course=CourseFactory())
+    client.force_login(learner)
+
+    page = client.get(reverse("payments:order_detail", args=[order.order_no])).text
+
+    assert "being reviewed by our team" in page
+    assert "Choose how to pay" not in page
