@@ -43,9 +43,14 @@ def notification_store(
     """Persist a notification exactly as received (in its own autocommitted statement).
 
     A body already stored for this channel and kind is not stored again: its row counts one more
-    receipt (race-safe: the unique body hash decides, the counter is incremented in SQL).
+    receipt. Race-safe: the counter is incremented in SQL, and the unique body hash decides which
+    of two concurrent first receipts inserts the row.
     """
     digest = hashlib.sha256(body).hexdigest()
+    stored = GatewayNotification.objects.filter(channel=channel, kind=kind, body_sha256=digest)
+    # A resend is the common repeat (gateways retry until acknowledged): try counting it first.
+    if stored.update(times_received=F("times_received") + 1, last_received_at=timezone.now()):
+        return stored.get()
     try:
         with transaction.atomic():
             return GatewayNotification.objects.create(
@@ -58,10 +63,9 @@ def notification_store(
                 remote_addr=remote_addr,
             )
     except IntegrityError:
-        pass  # the same body is stored already
-    stored = GatewayNotification.objects.filter(channel=channel, kind=kind, body_sha256=digest)
-    stored.update(times_received=F("times_received") + 1, last_received_at=timezone.now())
-    return stored.get()
+        # Another request stored the same body between our update and our insert.
+        stored.update(times_received=F("times_received") + 1, last_received_at=timezone.now())
+        return stored.get()
 
 
 def notification_process(*, notification: GatewayNotification) -> NotificationResult:
