@@ -44,6 +44,7 @@ def payout_request(*, creator: User, requested_by: User, amount_fen: int) -> Pay
     Raises:
         PayoutError: not their own earnings, not a creator, a bad amount, below the minimum, or
             more than is available now.
+        RiskRefused: the payout account changed recently, or the creator is blocked (risk rules).
     """
     if requested_by.pk != creator.pk:
         raise PayoutError("You can only withdraw your own earnings.", code="not_owner")
@@ -100,7 +101,7 @@ def payout_approve(*, payout: Payout, staff: User, note: str = "") -> Payout:
     """Staff approve a requested payout: it is transferred to the creator's Alipay account.
 
     Raises: PayoutError if it is already decided, the creator has no payout account, or transfers
-    are not available.
+    are not available; RiskRefused if the payout account changed recently (a transfer would go to it).
     """
     channel = settings.PAYOUT_TRANSFER_CHANNEL
     risk.risk_payout_check(creator=payout.creator, action="payout_approve", payout=payout)
