@@ -18,8 +18,14 @@ def mail_sender_register(enqueue: Callable[..., object]) -> None:
     _enqueue = enqueue
 
 
-def mail_enqueue(*, topic: str, key: str, to: str, subject: str, template: str, context: dict) -> None:
-    """Queue one e-mail per business event `key`, rendered later from `template` with `context` (JSON)."""
+def mail_enqueue(
+    *, topic: str, key: str, to: str, subject: str, template: str, context: dict, secret: bool = False
+) -> None:
+    """Queue one e-mail per business event `key`, rendered later from `template` with `context` (JSON).
+
+    `secret`: the context holds a link that acts for the recipient (reset, confirmation); the outbox
+    forgets it once the message is sent.
+    """
     if _enqueue is None:
         raise RuntimeError("No outbox is registered: the payments app must be installed.")
-    _enqueue(topic=topic, key=key, to=to, subject=subject, context=context, template=template)
+    _enqueue(topic=topic, key=key, to=to, subject=subject, context=context, template=template, secret=secret)

@@ -313,6 +313,17 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["dedupe_key", "topic", "created_at", "sent_at", "attempts", "next_attempt_at"]
     list_filter = ["topic", "sent_at"]
     search_fields = ["dedupe_key"]
+    # The payload may hold a link that acts for its recipient (password reset): staff see who and what.
+    exclude = ["payload"]
+    readonly_fields = ["recipient", "subject"]
+
+    @admin.display(description="To")
+    def recipient(self, message):
+        return message.payload.get("to", "")
+
+    @admin.display(description="Subject")
+    def subject(self, message):
+        return message.payload.get("subject", "")
 
 
 if settings.PAYMENTS_SANDBOX:

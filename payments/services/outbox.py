@@ -23,15 +23,18 @@ RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(m
 
 
 def outbox_enqueue(
-    *, topic: str, key: str, to: str, subject: str, context: dict, template: str = ""
+    *, topic: str, key: str, to: str, subject: str, context: dict, template: str = "", secret: bool = False
 ) -> OutboxMessage | None:
     """Queue one e-mail per business event (`key`); a second call with the same key does nothing.
 
-    The body is rendered from `template` (default: payments/email/<topic>.txt) when it is sent.
+    The body is rendered from `template` (default: payments/email/<topic>.txt) when it is sent. A
+    `secret` message (a password reset link) has its context dropped once sent.
     """
     payload = {"to": to, "subject": subject, "context": context}
     if template:
         payload["template"] = template
+    if secret:
+        payload["secret"] = True
     try:
         with transaction.atomic():
             message = OutboxMessage.objects.create(
@@ -69,7 +72,9 @@ def outbox_send(*, message_id: int) -> bool:
             return False
         message.attempts += 1
         message.sent_at = timezone.now()
-        message.save(update_fields=["attempts", "sent_at"])
+        if payload.get("secret"):
+            message.payload = {**payload, "context": {}}  # the link was for the recipient only
+        message.save(update_fields=["attempts", "sent_at", "payload"])
         return True
 
 

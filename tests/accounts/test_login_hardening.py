@@ -131,3 +131,19 @@ def test_password_reset_for_an_unknown_address_looks_the_same_and_sends_nothing(
     assert response["Location"] == reverse("accounts:password_reset_done")
     assert not OutboxMessage.objects.exists()
     assert mail.outbox == []
+
+
+def test_a_sent_reset_link_is_not_kept_in_the_outbox_nor_shown_to_staff(client, settings, committed):
+    settings.SITE_URL = "http://testserver"
+    UserFactory(email="reset-me@example.com")
+    committed(client.post, reverse("accounts:password_reset"), {"email": "reset-me@example.com"})
+    token = re.search(r"/accounts/password/reset/[^/]+/([^/]+)/", mail.outbox[0].body).group(1)
+
+    message = OutboxMessage.objects.get()
+    assert message.sent_at is not None
+    assert token not in str(message.payload)
+    assert token not in message.dedupe_key
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    page = client.get(reverse("admin:payments_outboxmessage_change", args=[message.pk])).text
+    assert token not in page
+    assert "reset-me@example.com" in page
