@@ -20,9 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import creator_profile_get
 from knowpay.api import ServiceError
+from knowpay.crypto import mask
 from knowpay.exports import csv_cell
 from knowpay.forms import YuanAmountField
 from knowpay.money import fen_to_yuan, format_cny
+from knowpay.ratelimit import rate_limit
 from payments import selectors
 from payments.models import LedgerEntry, Payout
 from payments.selectors.earnings import DayEarnings
@@ -139,12 +141,13 @@ def earnings(request: HttpRequest) -> HttpResponse:
         "request_form": PayoutRequestForm(initial={"amount": fen_to_yuan(suggested)}),
         "payout_min_fen": settings.PAYOUT_MIN_FEN,
         "can_request": summary.available_fen >= settings.PAYOUT_MIN_FEN,
-        "payout_account": profile.payout_alipay_account if profile else "",
+        "payout_account": mask(profile.payout_alipay_account) if profile else "",
     }
     return render(request, "payments/earnings/dashboard.html", context)
 
 
 @creator_required
+@rate_limit("checkout")
 @require_POST
 def payout_request_view(request: HttpRequest) -> HttpResponse:
     form = PayoutRequestForm(request.POST)
@@ -164,7 +167,8 @@ def payout_request_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payout_detail(request: HttpRequest, payout_no: str) -> HttpResponse:
     payout = selectors.payout_get_for_creator(creator=request.user, payout_no=payout_no)
-    return render(request, "payments/earnings/payout_detail.html", {"payout": payout})
+    context = {"payout": payout, "payee": mask(payout.payee_account)}
+    return render(request, "payments/earnings/payout_detail.html", context)
 
 
 class _Echo:

@@ -15,6 +15,7 @@ from celery import Task, shared_task
 
 from payments.gateways.base import GatewayError, GatewayRejected
 from payments.services import orders, outbox, payouts, reconciliation, refunds, settlement, sync
+from payments.services.idempotency import idempotency_keys_expire
 from payments.simulators import common as simulators
 
 logger = logging.getLogger(__name__)
@@ -120,3 +121,8 @@ def reconcile_yesterday_task() -> int:
     """Compare every channel's bill for yesterday with our records; returns how many runs balanced."""
     runs = reconciliation.reconciliation_run_all()
     return sum(run.status == "balanced" for run in runs)
+
+
+@shared_task
+def idempotency_keys_expire_task() -> int:
+    return idempotency_keys_expire()

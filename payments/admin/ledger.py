@@ -17,6 +17,8 @@ from django.urls import path, reverse
 from django.utils.html import format_html
 
 from knowpay.api import ServiceError
+from knowpay.crypto import mask
+from knowpay.history import HistoryAdmin
 from knowpay.money import format_cny
 from payments.admin.core import QueueFilter, ReadOnlyAdmin, ReadOnlyInline, _run_each
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Payout, PayoutAllocation
@@ -109,7 +111,7 @@ class BankPaymentForm(forms.Form):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(HistoryAdmin, ReadOnlyAdmin):
     list_display = [
         "payout_no",
         "creator",
@@ -127,7 +129,13 @@ class PayoutAdmin(ReadOnlyAdmin):
     list_select_related = ["creator", "decided_by"]
     inlines = [PayoutAllocationInline]
     actions = ["approve", "reject", "send_again"]
-    readonly_fields = ["bank_link"]
+    # The payee identity is encrypted at rest and shown masked.
+    exclude = ["payee_account", "payee_name"]
+    readonly_fields = ["bank_link", "payee"]
+
+    @admin.display(description="Payee")
+    def payee(self, payout):
+        return f"{mask(payout.payee_account)} ({mask(payout.payee_name, keep=1)})" if payout.payee_account else "-"
 
     @admin.display(description="Amount", ordering="amount_fen")
     def amount(self, payout):

@@ -1,12 +1,14 @@
 """Payments data. Models hold data and invariants (as database constraints); logic lives in services."""
 
 from payments.models.gateway_calls import GatewayCall
+from payments.models.idempotency import IdempotencyKey
 from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
 from payments.models.payers import PayerOpenid
 from payments.models.payouts import Payout, PayoutAllocation
 from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
+from payments.models.risk import BlockedSubject, RiskDecision
 from payments.models.simulator import (
     SimulatedAuthCode,
     SimulatedIdempotentRequest,
@@ -18,8 +20,10 @@ from payments.models.simulator import (
 
 __all__ = [
     "AppendOnlyError",
+    "BlockedSubject",
     "GatewayCall",
     "GatewayNotification",
+    "IdempotencyKey",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerLine",
@@ -32,6 +36,7 @@ __all__ = [
     "ReconciliationItem",
     "ReconciliationRun",
     "Refund",
+    "RiskDecision",
     "SimulatedAuthCode",
     "SimulatedIdempotentRequest",
     "SimulatedNotification",

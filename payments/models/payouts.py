@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
+from knowpay.crypto import EncryptedCharField
 from knowpay.money import format_cny
 from payments.models.ledger import AppendOnlyModel, LedgerEntry
 
@@ -39,9 +41,9 @@ class Payout(models.Model):
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
     method = models.CharField(max_length=20, choices=Method.choices, blank=True)
     channel = models.CharField(max_length=20, blank=True)
-    # Where the transfer went, as it was when staff approved it.
-    payee_account = models.CharField(max_length=100, blank=True)
-    payee_name = models.CharField(max_length=60, blank=True)
+    # Where the transfer went, as it was when staff approved it (encrypted at rest, like the profile).
+    payee_account = EncryptedCharField(max_length=100, blank=True)
+    payee_name = EncryptedCharField(max_length=60, blank=True)
     transfer_no = models.CharField(max_length=64, blank=True)
     bank_reference = models.CharField(max_length=100, blank=True)
     decided_by = models.ForeignKey(
@@ -53,6 +55,8 @@ class Payout(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Every status change, with who made it (admin history).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]

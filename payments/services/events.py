@@ -21,7 +21,7 @@ from courses.services import enrollment_grant
 from knowpay.metrics import PAYMENTS_DUPLICATED, PAYMENTS_SUCCEEDED, count_after_commit
 from payments.gateways.base import PaymentEvent, TradeStatus
 from payments.models import Order, Payment
-from payments.services import ledger
+from payments.services import ledger, risk
 from payments.services.orders import payments_close_at_gateway_later
 from payments.services.outbox import outbox_enqueue
 
@@ -126,6 +126,8 @@ def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> 
     payment.order = order  # the ledger reads the course and its creator's fee from it
     ledger.ledger_sale_post(payment=payment)
     payments_close_at_gateway_later(order=order, keep=payment)
+    if payment.payer_ref:
+        risk.risk_payer_check(order=order, payer_ref=payment.payer_ref)
     outbox_enqueue(
         topic="order_paid",
         key=f"order_paid:{order.order_no}",

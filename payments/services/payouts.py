@@ -29,7 +29,7 @@ from payments.gateways.base import Gateway, GatewayCircuitOpen, GatewayError, Ga
 from payments.models import Payout, PayoutAllocation
 from payments.money import fifo_allocate
 from payments.selectors.earnings import creator_available_fen, sale_unpaid_settled_list
-from payments.services import ledger
+from payments.services import ledger, risk
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +44,7 @@ def payout_request(*, creator: User, requested_by: User, amount_fen: int) -> Pay
     Raises:
         PayoutError: not their own earnings, not a creator, a bad amount, below the minimum, or
             more than is available now.
+        RiskRefused: the payout account changed recently, or the creator is blocked (risk rules).
     """
     if requested_by.pk != creator.pk:
         raise PayoutError("You can only withdraw your own earnings.", code="not_owner")
@@ -53,6 +54,7 @@ def payout_request(*, creator: User, requested_by: User, amount_fen: int) -> Pay
         raise PayoutError("The payout amount must be a positive number of fen.", code="bad_amount")
     if amount_fen < settings.PAYOUT_MIN_FEN:
         raise PayoutError(f"The minimum payout is {format_cny(settings.PAYOUT_MIN_FEN)}.", code="below_minimum")
+    risk.risk_payout_check(creator=creator, action="payout_request")
     # A look without locks first, so an amount beyond the balance writes nothing (the row below goes
     # in before the lock); the check under the lock is the one that decides.
     if amount_fen > (available := creator_available_fen(creator_id=creator.pk)):
@@ -103,9 +105,10 @@ def payout_approve(*, payout: Payout, staff: User, note: str = "") -> Payout:
     """Staff approve a requested payout: it is transferred to the creator's Alipay account.
 
     Raises: PayoutError if it is already decided, the creator has no payout account, or transfers
-    are not available.
+    are not available; RiskRefused if the payout account changed recently (a transfer would go to it).
     """
     channel = settings.PAYOUT_TRANSFER_CHANNEL
+    risk.risk_payout_check(creator=payout.creator, action="payout_approve", payout=payout)
     with transaction.atomic():
         payout = _lock_requested(payout)
         profile = CreatorProfile.objects.filter(user_id=payout.creator_id).first()

@@ -31,7 +31,7 @@ from payments.gateways.base import (
 )
 from payments.models import Order, Payment, Refund
 from payments.selectors.orders import refund_deadline
-from payments.services import ledger
+from payments.services import ledger, risk
 from payments.services.checkout import notify_url
 from payments.services.events import ApplyOutcome, EventMismatch
 from payments.services.numbers import refund_no_for
@@ -50,13 +50,19 @@ class RefundApplyResult:
     refund: Refund
 
 
-def refund_request(*, order: Order, learner: User, amount_fen: int | None = None, reason: str = "") -> Refund:
+def refund_request(
+    *, order: Order, learner: User, amount_fen: int | None = None, reason: str = "", client_ip: str | None = None
+) -> Refund:
     """A learner asks for (part of) their money back; staff decide. Defaults to all that is left.
+
+    A request beyond the velocity limits is flagged for review (payments.services.risk).
 
     Raises:
         RefundError: not their order, not paid, outside the refund window, a bad amount, or a
             refund already in flight.
+        RiskRefused: the learner or the address is blocked.
     """
+    risk.risk_blocklist_check(action="refund", user=learner, ip=client_ip)
     with transaction.atomic():
         order, payment = _lock_order_and_primary_payment(order)
         if order.learner_id != learner.pk:
@@ -66,7 +72,8 @@ def refund_request(*, order: Order, learner: User, amount_fen: int | None = None
                 f"Refunds can be requested within {settings.REFUND_WINDOW_DAYS} days of payment.",
                 code="window_closed",
             )
-        return _refund_create(
+        flag_reason = risk.risk_refund_flag_reason(learner=learner, ip=client_ip)
+        refund = _refund_create(
             order=order,
             payment=payment,
             amount_fen=payment.refundable_fen if amount_fen is None else amount_fen,
@@ -74,7 +81,12 @@ def refund_request(*, order: Order, learner: User, amount_fen: int | None = None
             status=Refund.Status.REQUESTED,
             reason=reason,
             requested_by=learner,
+            client_ip=client_ip,
+            risk_flagged=bool(flag_reason),
         )
+        if flag_reason:
+            risk.risk_refund_flagged(refund=refund, reason=flag_reason)
+        return refund
 
 
 def refund_issue(*, order: Order, staff: User, amount_fen: int, reason: str) -> Refund:
