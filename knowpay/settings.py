@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "knowpay.context_processors.site",
+                "payments.context_processors.inbox",
             ],
             "builtins": ["knowpay.templatetags.money"],
         },

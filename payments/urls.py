@@ -1,6 +1,6 @@
 from django.urls import path
 
-from payments import earnings_views, notify, views
+from payments import earnings_views, inbox_views, notify, views
 
 app_name = "payments"
 
@@ -26,4 +26,8 @@ urlpatterns = [
     path("earnings/payouts.csv", earnings_views.payouts_csv, name="earnings_payouts_csv"),
     path("earnings/payouts/", earnings_views.payout_request_view, name="earnings_payout_request"),
     path("earnings/payouts/<str:payout_no>/", earnings_views.payout_detail, name="earnings_payout"),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/read/", inbox_views.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:item_id>/read/", inbox_views.inbox_read, name="inbox_read"),
+    path("inbox/settings/", inbox_views.inbox_settings, name="inbox_settings"),
 ]

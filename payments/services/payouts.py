@@ -30,6 +30,7 @@ from payments.models import Payout, PayoutAllocation
 from payments.money import fifo_allocate
 from payments.selectors.earnings import sale_unpaid_settled_list
 from payments.services import ledger
+from payments.services.notices import notice_payout
 
 logger = logging.getLogger(__name__)
 
@@ -118,6 +119,7 @@ def payout_approve(*, payout: Payout, staff: User, note: str = "") -> Payout:
         payout.payee_name = profile.payout_alipay_name
         _decide(payout, staff=staff, note=note)
         payout.save()
+        notice_payout(payout=payout)
         _send_after_commit(payout)
     return payout
 
@@ -152,6 +154,7 @@ def payout_mark_paid_by_bank(*, payout: Payout, staff: User, reference: str, not
         _decide(payout, staff=staff, note=note)
         payout.save()
         ledger.ledger_payout_paid_post(payout=payout)
+        notice_payout(payout=payout)
     return payout
 
 
@@ -163,6 +166,7 @@ def payout_reject(*, payout: Payout, staff: User, note: str) -> Payout:
         _decide(payout, staff=staff, note=note)
         payout.save()
         ledger.ledger_payout_release_post(payout=payout)
+        notice_payout(payout=payout)
     return payout
 
 
@@ -213,6 +217,7 @@ def _payout_transfer_succeed(*, payout_id: int, transfer_no: str) -> Payout:
     payout.paid_at = timezone.now()
     payout.save(update_fields=["status", "transfer_no", "paid_at", "updated_at"])
     ledger.ledger_payout_paid_post(payout=payout)
+    notice_payout(payout=payout)
     return payout
 
 
@@ -225,6 +230,7 @@ def _payout_fail(*, payout_id: int, reason: str) -> Payout:
     payout.failure_reason = reason[:300]
     payout.save(update_fields=["status", "failure_reason", "updated_at"])
     ledger.ledger_payout_release_post(payout=payout)
+    notice_payout(payout=payout)
     return payout
 
 
