@@ -240,6 +240,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-stuck-payouts": {"task": "payments.tasks.payouts_send_stuck_task", "schedule": 300.0},
     # Both gateways publish yesterday's bill by 10:00 Beijing time.
     "reconcile-yesterday": {"task": "payments.tasks.reconcile_yesterday_task", "schedule": crontab(hour=10, minute=30)},
+    "check-alerts": {"task": "payments.tasks.alerts_check_task", "schedule": 300.0},
 }
 
 # --- Payments ---------------------------------------------------------------------------------
@@ -277,6 +278,19 @@ GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
 # and WeChat Pay's standard rate). Reconciliation books every fee a bill shows and reports a fee
 # that differs from this rate; a channel not listed here has its fees booked as billed, unchecked.
 GATEWAY_FEE_BPS = env.dict("GATEWAY_FEE_BPS", cast={"value": int}, default={"alipay": 60, "wechat": 60})
+# --- Alerts to staff (payments/services/alerts.py): each incident told once, resolved when it clears ---
+# A payout still being transferred, or a refund still processing at the gateway, this long is stuck.
+ALERT_PAYOUT_STUCK_MINUTES = env.int("ALERT_PAYOUT_STUCK_MINUTES", default=60)
+# WeChat Pay refunds to a bank card take up to a few working days; Alipay's are immediate.
+ALERT_REFUND_STUCK_MINUTES = env.int("ALERT_REFUND_STUCK_MINUTES", default=1440)
+# The oldest unsent outbox e-mail waiting this long means sending is broken.
+ALERT_OUTBOX_BACKLOG_MINUTES = env.int("ALERT_OUTBOX_BACKLOG_MINUTES", default=30)
+# A channel's "notifications fail" incident resolves after this long without another failure.
+ALERT_NOTIFICATION_FAILED_QUIET_MINUTES = env.int("ALERT_NOTIFICATION_FAILED_QUIET_MINUTES", default=60)
+# Kinds of alert recorded without telling anyone (e.g. outbox_backlog during planned mail maintenance).
+ALERTS_SILENCED = env.list("ALERTS_SILENCED", default=[])
+# Besides ADMINS (e-mail only) and superusers, active staff in these groups get alerts in their inbox.
+ALERT_STAFF_GROUPS = env.list("ALERT_STAFF_GROUPS", default=["Finance"])
 # A notification body larger than this is stored truncated and refused.
 NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
 

@@ -10,7 +10,7 @@ import logging
 from celery import shared_task
 
 from payments.gateways.base import GatewayError, GatewayRejected
-from payments.services import orders, outbox, payouts, reconciliation, refunds, settlement, sync
+from payments.services import alerts, orders, outbox, payouts, reconciliation, refunds, settlement, sync
 from payments.simulators import common as simulators
 
 logger = logging.getLogger(__name__)
@@ -102,3 +102,9 @@ def reconcile_yesterday_task() -> int:
     """Compare every channel's bill for yesterday with our records; returns how many runs balanced."""
     runs = reconciliation.reconciliation_run_all()
     return sum(run.status == "balanced" for run in runs)
+
+
+@shared_task
+def alerts_check_task() -> int:
+    """Raise or resolve the alerts found by looking (stuck payouts and refunds, outbox, notifications)."""
+    return len(alerts.alerts_check())

@@ -17,6 +17,7 @@ from django.utils import timezone
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, IncomingNotification, NotificationRejected, PaymentEvent
 from payments.models import GatewayNotification
+from payments.services.alerts import notification_failed_alert
 from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
 from payments.services.refunds import refund_event_apply
 
@@ -114,4 +115,6 @@ def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack
     for name, value in fields.items():
         setattr(notification, name, value)
     notification.save(update_fields=["outcome", "detail", "processed_at", *fields])
+    if outcome == GatewayNotification.Outcome.FAILED:
+        notification_failed_alert(notification=notification)
     return NotificationResult(acknowledge=ack, notification=notification)

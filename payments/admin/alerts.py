@@ -1,0 +1,75 @@
+"""Admin for staff alerts: the incidents (resolved by staff here, or when their condition clears) and
+the silences of a kind of alert."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.contrib import admin, messages
+from django.utils import timezone
+
+from payments.admin.core import ReadOnlyAdmin
+from payments.models import Alert, AlertSilence
+from payments.services.alerts import alert_resolve, alert_silence
+
+SILENCE_FOR = dt.timedelta(hours=24)
+
+
+@admin.register(Alert)
+class AlertAdmin(ReadOnlyAdmin):
+    list_display = ["subject", "kind", "status", "occurrences", "notified", "first_seen_at", "last_seen_at"]
+    list_filter = ["status", "kind", "notified", "first_seen_at"]
+    search_fields = ["subject", "incident_key", "body"]
+    readonly_fields = [
+        "kind",
+        "incident_key",
+        "subject",
+        "body",
+        "status",
+        "occurrences",
+        "notified",
+        "first_seen_at",
+        "last_seen_at",
+        "resolved_at",
+        "resolved_by",
+        "resolution",
+    ]
+    actions = ["resolve", "silence_kind"]
+
+    def has_resolve_permission(self, request):
+        return request.user.has_perm("payments.change_alert")
+
+    def has_silence_permission(self, request):
+        return request.user.has_perm("payments.add_alertsilence")
+
+    @admin.action(description="Resolve (the same condition found again opens a new incident)", permissions=["resolve"])
+    def resolve(self, request, queryset):
+        resolved = 0
+        for alert in queryset.filter(status=Alert.Status.OPEN):
+            if alert_resolve(incident_key=alert.incident_key, staff=request.user):
+                resolved += 1
+                self.log_change(request, alert, "Resolved")
+        self.message_user(request, f"Resolved: {resolved}.", messages.SUCCESS)
+
+    @admin.action(description="Silence these kinds of alert for 24 hours", permissions=["silence"])
+    def silence_kind(self, request, queryset):
+        until = timezone.now() + SILENCE_FOR
+        for kind in sorted(set(queryset.values_list("kind", flat=True))):
+            silence = alert_silence(kind=kind, until=until, reason="Silenced from the alert list.", staff=request.user)
+            self.message_user(request, f"{silence}.", messages.SUCCESS)
+
+
+@admin.register(AlertSilence)
+class AlertSilenceAdmin(admin.ModelAdmin):
+    """Silences are added here (or by the alert list's action) and ended by deleting them."""
+
+    list_display = ["kind", "until", "reason", "created_by", "created_at"]
+    list_filter = ["kind"]
+    fields = ["kind", "until", "reason"]
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def save_model(self, request, obj, form, change):
+        obj.created_by = request.user
+        super().save_model(request, obj, form, change)
