@@ -241,6 +241,8 @@ CELERY_BEAT_SCHEDULE = {
     # Both gateways publish yesterday's bill by 10:00 Beijing time.
     "reconcile-yesterday": {"task": "payments.tasks.reconcile_yesterday_task", "schedule": crontab(hour=10, minute=30)},
     "check-alerts": {"task": "payments.tasks.alerts_check_task", "schedule": 300.0},
+    # Creators' automatic payouts: hourly, so a missed run is made up within the period.
+    "create-scheduled-payouts": {"task": "payments.tasks.payouts_create_due_task", "schedule": 3600.0},
 }
 
 # --- Payments ---------------------------------------------------------------------------------

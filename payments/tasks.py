@@ -108,3 +108,9 @@ def reconcile_yesterday_task() -> int:
 def alerts_check_task() -> int:
     """Raise or resolve the alerts found by looking (stuck payouts and refunds, outbox, notifications)."""
     return len(alerts.alerts_check())
+
+
+@shared_task
+def payouts_create_due_task() -> int:
+    """Create the automatic payouts due now; idempotent per creator and period."""
+    return payouts.payouts_create_due()

@@ -96,6 +96,16 @@ def ledger_creator_accounts_lock(*, creator_id: int) -> CreatorAccounts:
     )
 
 
+def ledger_creator_available_fen(*, creator_id: int) -> int:
+    """What a creator may withdraw now, from the cached balance (no lock: rules re-read it locked)."""
+    balance = (
+        LedgerAccount.objects.filter(creator_id=creator_id, kind=Kind.CREATOR_AVAILABLE)
+        .values_list("balance_fen", flat=True)
+        .first()
+    )
+    return balance or 0
+
+
 def _post(
     *,
     kind: str,
