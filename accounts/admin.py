@@ -22,6 +22,14 @@ class UserAdmin(DjangoUserAdmin):
         (None, {"classes": ["wide"], "fields": ["username", "email", "usable_password", "password1", "password2"]}),
     )
 
+    def get_readonly_fields(self, request, obj=None):
+        # change_user edits people's details; who is staff and what they may do only a superuser decides,
+        # or anyone who may change users could make themselves a superuser.
+        readonly = list(super().get_readonly_fields(request, obj))
+        if not request.user.is_superuser:
+            readonly += ["is_staff", "is_superuser", "groups", "user_permissions"]
+        return readonly
+
     def get_inlines(self, request, obj):
         # The profile belongs to an existing user; the add page only creates the account.
         return [CreatorProfileInline] if obj else []

@@ -1,9 +1,13 @@
+from django import forms
 from django.contrib import admin, messages
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+from courses.forms import YuanPriceField
 from courses.models import Course, Enrollment, Lesson
-from courses.services import course_archive, course_publish, course_unpublish
+from courses.services import course_archive, course_cover_file_discard, course_publish, course_unpublish
+from courses.validators import cover_image_validate
+from knowpay.admin import BoundedDateHierarchyMixin
 from knowpay.api import ServiceError
 from knowpay.money import format_cny
 
@@ -16,8 +20,21 @@ class LessonInline(admin.TabularInline):
     show_change_link = True
 
 
+class CourseAdminForm(forms.ModelForm):
+    # Staff type the price in yuan, as creators do in the studio; it is stored in fen.
+    price_fen = YuanPriceField(label="Price (¥)", help_text="In yuan, for example 12.90. 0 makes the course free.")
+    cover = forms.ImageField(required=False, validators=[cover_image_validate])
+
+    class Meta:
+        model = Course
+        fields = ["creator", "title", "slug", "summary", "description", "cover", "price_fen"]
+
+
 @admin.register(Course)
-class CourseAdmin(admin.ModelAdmin):
+class CourseAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
+    """Editing needs change_course; so do publish, unpublish and archive (view_course only looks)."""
+
+    form = CourseAdminForm
     list_display = ["title", "creator", "status", "price", "lesson_count", "published_at", "updated_at"]
     list_filter = ["status", "published_at"]
     search_fields = ["title", "slug", "creator__username", "creator__creator_profile__display_name"]
@@ -28,6 +45,12 @@ class CourseAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     inlines = [LessonInline]
     actions = ["publish", "unpublish", "archive"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        replaced = form.initial.get("cover")
+        if "cover" in form.changed_data and replaced and replaced.name != obj.cover.name:
+            course_cover_file_discard(name=replaced.name)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Course]:
         return super().get_queryset(request).annotate(lesson_count=Count("lessons"))
@@ -52,21 +75,21 @@ class CourseAdmin(admin.ModelAdmin):
         if done:
             self.message_user(request, f"{verb} {done} course(s).", messages.SUCCESS)
 
-    @admin.action(description="Publish selected courses")
+    @admin.action(description="Publish selected courses", permissions=["change"])
     def publish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
         self._apply(request, queryset, course_publish, "Published")
 
-    @admin.action(description="Unpublish selected courses (back to draft)")
+    @admin.action(description="Unpublish selected courses (back to draft)", permissions=["change"])
     def unpublish(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
         self._apply(request, queryset, course_unpublish, "Unpublished")
 
-    @admin.action(description="Archive selected courses")
+    @admin.action(description="Archive selected courses", permissions=["change"])
     def archive(self, request: HttpRequest, queryset: QuerySet[Course]) -> None:
         self._apply(request, queryset, course_archive, "Archived")
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(admin.ModelAdmin):
+class EnrollmentAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
     """Read-only: access is granted and revoked by courses.services (free enrollment, payments, refunds)."""
 
     list_display = ["learner", "course", "source", "reference", "granted_at", "revoked_at"]

@@ -41,6 +41,7 @@ from courses.services import (
     lesson_move,
     lesson_update,
 )
+from courses.validators import cover_image_validate
 from knowpay.money import format_cny
 
 # --- Serializers: one per shape, named uniquely so the OpenAPI components do not collide ----------
@@ -109,7 +110,12 @@ class StudioCourseInputSerializer(serializers.Serializer):
     )
     summary = serializers.CharField(max_length=300, required=False, allow_blank=True)
     description = serializers.CharField(required=False, allow_blank=True)
-    cover = serializers.ImageField(required=False, allow_null=True, help_text="Multipart upload; null removes it.")
+    cover = serializers.ImageField(
+        required=False,
+        allow_null=True,
+        validators=[cover_image_validate],
+        help_text="Multipart upload; null removes it.",
+    )
     price_fen = serializers.IntegerField(min_value=0, max_value=COURSE_PRICE_MAX_FEN, help_text="0 makes it free.")
 
 

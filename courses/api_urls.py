@@ -1,28 +1,29 @@
 from django.urls import path
 
+import courses.converters  # noqa: F401 (registers "uslug")
 from courses import api
 
 # Included by knowpay.urls inside the "api" namespace: reverse("api:course-list").
 urlpatterns = [
     path("courses/", api.CourseListApi.as_view(), name="course-list"),
-    path("courses/<str:slug>/", api.CourseDetailApi.as_view(), name="course-detail"),
-    path("courses/<str:slug>/enroll/", api.CourseEnrollApi.as_view(), name="course-enroll"),
+    path("courses/<uslug:slug>/", api.CourseDetailApi.as_view(), name="course-detail"),
+    path("courses/<uslug:slug>/enroll/", api.CourseEnrollApi.as_view(), name="course-enroll"),
     path("enrollments/", api.EnrollmentListApi.as_view(), name="enrollment-list"),
     path("studio/courses/", api.StudioCourseListApi.as_view(), name="studio-course-list"),
-    path("studio/courses/<str:slug>/", api.StudioCourseDetailApi.as_view(), name="studio-course-detail"),
-    path("studio/courses/<str:slug>/publish/", api.StudioCoursePublishApi.as_view(), name="studio-course-publish"),
+    path("studio/courses/<uslug:slug>/", api.StudioCourseDetailApi.as_view(), name="studio-course-detail"),
+    path("studio/courses/<uslug:slug>/publish/", api.StudioCoursePublishApi.as_view(), name="studio-course-publish"),
     path(
-        "studio/courses/<str:slug>/unpublish/", api.StudioCourseUnpublishApi.as_view(), name="studio-course-unpublish"
+        "studio/courses/<uslug:slug>/unpublish/", api.StudioCourseUnpublishApi.as_view(), name="studio-course-unpublish"
     ),
-    path("studio/courses/<str:slug>/archive/", api.StudioCourseArchiveApi.as_view(), name="studio-course-archive"),
-    path("studio/courses/<str:slug>/lessons/", api.StudioLessonListApi.as_view(), name="studio-lesson-list"),
+    path("studio/courses/<uslug:slug>/archive/", api.StudioCourseArchiveApi.as_view(), name="studio-course-archive"),
+    path("studio/courses/<uslug:slug>/lessons/", api.StudioLessonListApi.as_view(), name="studio-lesson-list"),
     path(
-        "studio/courses/<str:slug>/lessons/<int:lesson_id>/",
+        "studio/courses/<uslug:slug>/lessons/<int:lesson_id>/",
         api.StudioLessonDetailApi.as_view(),
         name="studio-lesson-detail",
     ),
     path(
-        "studio/courses/<str:slug>/lessons/<int:lesson_id>/move/",
+        "studio/courses/<uslug:slug>/lessons/<int:lesson_id>/move/",
         api.StudioLessonMoveApi.as_view(),
         name="studio-lesson-move",
     ),

@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 
 from courses.models import Course, Lesson
 from courses.services import COURSE_PRICE_MAX_FEN
+from courses.validators import cover_image_validate
 from knowpay.money import MoneyFormatError, fen_to_yuan, format_cny, yuan_to_fen
 
 
@@ -34,6 +35,11 @@ class YuanPriceField(forms.CharField):
         return value
 
 
+class CatalogSearchForm(forms.Form):
+    # A CharField refuses NUL bytes (PostgreSQL cannot search for them) and overlong queries.
+    q = forms.CharField(max_length=100, required=False)
+
+
 def _max_length(model, field: str) -> int:
     return model._meta.get_field(field).max_length
 
@@ -51,7 +57,12 @@ class CourseForm(forms.Form):
         max_length=_max_length(Course, "summary"), required=False, help_text="One or two sentences for the catalog."
     )
     description = forms.CharField(widget=forms.Textarea, required=False)
-    cover = forms.ImageField(label="Cover image", required=False, help_text="A 16:9 picture looks best.")
+    cover = forms.ImageField(
+        label="Cover image",
+        required=False,
+        help_text="A 16:9 picture looks best.",
+        validators=[cover_image_validate],
+    )
     price_yuan = YuanPriceField(
         label="Price (¥)",
         help_text="In yuan, for example 12.90. 0 makes the course free.",

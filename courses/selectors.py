@@ -14,10 +14,13 @@ def course_is_enrolled(*, learner: User, course: Course) -> bool:
 
 
 def course_has_full_access(*, user: User | AnonymousUser, course: Course) -> bool:
-    """Every lesson is open to enrolled learners, the course's creator and staff."""
+    """Every lesson is open to enrolled learners, the course's creator and staff who may view lessons.
+
+    The staff flag alone opens nothing: reviewing content is the `courses.view_lesson` permission.
+    """
     if not user.is_authenticated:
         return False
-    if user.is_staff or course.creator_id == user.id:
+    if course.creator_id == user.id or user.has_perm("courses.view_lesson"):
         return True
     return course_is_enrolled(learner=user, course=course)
 
@@ -53,8 +56,9 @@ def course_list_published(*, query: str = "") -> QuerySet[Course]:
 def course_get_visible(*, slug: str, user: User | AnonymousUser) -> Course | None:
     """A course `user` may look at, or None.
 
-    Published courses are public. Drafts and archived courses stay visible to their creator, staff and
-    the learners enrolled in them: archiving stops sales, it does not take away what people paid for.
+    Published courses are public. Drafts and archived courses stay visible to their creator, staff who
+    may view lessons and the learners enrolled in them: archiving stops sales, it does not take away
+    what people paid for.
     """
     course = Course.objects.select_related("creator__creator_profile").filter(slug=slug).first()
     if course is None:

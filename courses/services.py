@@ -194,11 +194,21 @@ def course_update(*, course: Course, data: CourseData) -> Course:
         _price_check(data["price_fen"])
         course.price_fen = data["price_fen"]
         changed.append("price_fen")
+    replaced_cover = ""
     if "cover" in data:
+        replaced_cover = course.cover.name
         course.cover = data["cover"] or ""
         changed.append("cover")
     _course_save(course, update_fields=[*changed, "updated_at"])
+    if replaced_cover and replaced_cover != course.cover.name:
+        course_cover_file_discard(name=replaced_cover)
     return course
+
+
+def course_cover_file_discard(*, name: str) -> None:
+    """Delete a cover file no course shows any more, once the change that replaced it has committed."""
+    storage = Course._meta.get_field("cover").storage
+    transaction.on_commit(lambda: storage.delete(name))
 
 
 @transaction.atomic

@@ -1,9 +1,7 @@
-from django.urls import path, register_converter
+from django.urls import path
 
+import courses.converters  # noqa: F401 (registers "uslug")
 from courses import studio_views, views
-from courses.converters import UnicodeSlugConverter
-
-register_converter(UnicodeSlugConverter, "uslug")
 
 app_name = "courses"
 

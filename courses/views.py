@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from courses.forms import CatalogSearchForm
 from courses.models import Course, Enrollment
 from courses.selectors import (
     course_can_read_lesson,
@@ -26,7 +27,10 @@ CATALOG_PAGE_SIZE = 12
 
 
 def catalog(request: HttpRequest) -> HttpResponse:
-    query = request.GET.get("q", "").strip()
+    search = CatalogSearchForm(request.GET)
+    query = search.cleaned_data["q"] if search.is_valid() else ""
+    if search.errors:
+        messages.error(request, "That search cannot be run; showing every course.")
     page = Paginator(course_list_published(query=query), CATALOG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "courses/catalog.html", {"page": page, "query": query})
 

@@ -8,7 +8,10 @@ gateway takes (minor units of each currency, by its ISO 4217 exponent).
 import re
 from dataclasses import dataclass
 
-_YUAN = re.compile(r"\A(-?)(0|[1-9][0-9]*)(?:\.([0-9]{1,2}))?\Z")
+# At most 15 digits of whole yuan (under ¥1,000 trillion): every amount fits a 64-bit column in fen,
+# and a string of thousands of digits is refused before Python is asked to make an int of it.
+MAX_WHOLE_YUAN_DIGITS = 15
+_YUAN = re.compile(rf"\A(-?)(0|[1-9][0-9]{{0,{MAX_WHOLE_YUAN_DIGITS - 1}}})(?:\.([0-9]{{1,2}}))?\Z")
 
 
 class MoneyFormatError(ValueError):
@@ -34,7 +37,8 @@ def yuan_to_fen(yuan: str) -> int:
     >>> yuan_to_fen("12.90"), yuan_to_fen("12.9"), yuan_to_fen("12"), yuan_to_fen("-0.01")
     (1290, 1290, 1200, -1)
 
-    "0.001", "1e2", " 1", "1,000.00", "01.00", "", "NaN" and non-ASCII digits raise MoneyFormatError.
+    "0.001", "1e2", " 1", "1,000.00", "01.00", "", "NaN", non-ASCII digits and more than 15 digits of
+    whole yuan raise MoneyFormatError.
     """
     if not isinstance(yuan, str):
         raise MoneyFormatError(f"a yuan amount must be a string, not {type(yuan).__name__}")

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -20,7 +21,8 @@ environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 # --- Core -------------------------------------------------------------------------------------
 
 DEFAULT_SECRET_KEY = "django-insecure-knowpay-development-key-never-use-in-production"  # noqa: S105 (public on purpose: refused when DEBUG is off)
-DEBUG = env.bool("DEBUG", default=True)
+# Off unless asked for: `make run` and the tests turn it on, a server that forgets it stays safe.
+DEBUG = env.bool("DEBUG", default=False)
 SECRET_KEY = env.str("SECRET_KEY", default=DEFAULT_SECRET_KEY)
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is false.")
@@ -45,6 +47,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.humanize",
+    "csp",
     "rest_framework",
     "drf_spectacular",
     "accounts",
@@ -58,6 +61,8 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     # Sandbox mode only: one host for the demo, so the session survives the gateway's return.
     "knowpay.middleware.CanonicalHostMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_permissions_policy.PermissionsPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -89,6 +94,14 @@ TEMPLATES = [
             ],
             "builtins": ["knowpay.templatetags.money"],
         },
+    },
+    {
+        # Plain-text e-mails: rendered with render_to_string(..., using="text"), nothing HTML-escaped
+        # ("Tom & Jerry" stays "Tom & Jerry", not "Tom &amp; Jerry").
+        "NAME": "text",
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "OPTIONS": {"autoescape": False, "builtins": ["knowpay.templatetags.money"]},
     },
 ]
 
@@ -142,6 +155,12 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = env.path("STATIC_ROOT", default=BASE_DIR / "staticfiles")
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=BASE_DIR / "media")
+# Course covers: larger uploads are refused (bytes as sent, pixels as the image's header says).
+COURSE_COVER_MAX_BYTES = env.int("COURSE_COVER_MAX_BYTES", default=2 * 1024 * 1024)
+COURSE_COVER_MAX_PIXELS = env.int("COURSE_COVER_MAX_PIXELS", default=4096 * 4096)
+# Uploaded files are served from MEDIA_URL by the TLS proxy in production (README, "Deploying");
+# with SERVE_MEDIA the web process serves them itself (development, a small demo).
+SERVE_MEDIA = env.bool("SERVE_MEDIA", default=DEBUG)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {
@@ -167,10 +186,34 @@ DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="KnowPay <no-reply@kn
 
 SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
-SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
+# Plain HTTP is redirected to HTTPS without DEBUG; behind a TLS proxy set USE_X_FORWARDED_PROTO too.
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0 if DEBUG else 31536000)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=not DEBUG)
+# Preloading is hard to undo (browsers ship the list), so it is the operator's explicit choice.
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Other sites learn at most our origin, never a path with an order number in it.
+SECURE_REFERRER_POLICY = "strict-origin-when-cross-origin"
+# Scripts only from our origin or with the response's nonce; nothing of ours is framed. Styles may be
+# inline (the simulators' pages and the admin use style attributes). form-action stays open: a
+# gateway's payment form posts to the gateway, which redirects on to its own cashier.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, "'unsafe-inline'"],
+        "img-src": [SELF, "data:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+# No page of ours uses these browser features; a script injected into one cannot either.
+PERMISSIONS_POLICY = {
+    feature: []
+    for feature in ("camera", "microphone", "geolocation", "payment", "usb", "serial", "bluetooth", "display-capture")
+}
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
@@ -247,8 +290,11 @@ CELERY_BEAT_SCHEDULE = {
 
 # --- Payments ---------------------------------------------------------------------------------
 
-# Sandbox mode mounts the local gateway simulators and points every gateway client at them.
-PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=DEBUG)
+# Sandbox mode mounts the local gateway simulators and points every gateway client at them. Never
+# implied by DEBUG: `make run` and the tests ask for it. With DEBUG off it is refused at start-up
+# (payments.E006) unless the site is declared a public demo, which keeps the sandbox banner on.
+PAYMENTS_SANDBOX = env.bool("PAYMENTS_SANDBOX", default=False)
+PAYMENTS_PUBLIC_DEMO = env.bool("PAYMENTS_PUBLIC_DEMO", default=False)
 # Every gateway module there is; PAYMENTS_CHANNELS chooses which are offered (order = display order).
 PAYMENT_GATEWAYS = {
     "alipay": "payments.gateways.alipay.AlipayGateway",
@@ -298,6 +344,13 @@ NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
 
 _SANDBOX_KEYS = BASE_DIR / "payments" / "simulators" / "keys"
 
+
+def _test_only_secret(name: str) -> str:
+    """A committed TEST-ONLY shared secret in sandbox mode (kept in a file, so the start-up check
+    recognises it wherever it is configured), nothing otherwise."""
+    return (_SANDBOX_KEYS / f"TEST_ONLY_{name}.txt").read_text().strip() if PAYMENTS_SANDBOX else ""
+
+
 # Our own sandbox gateway: a shared HMAC key, as a merchant would get from a gateway console.
 SANDBOX_MERCHANT_ID = env.str("SANDBOX_MERCHANT_ID", default="KPSANDBOX01")
 SANDBOX_MERCHANT_KEY = env.str("SANDBOX_MERCHANT_KEY", default="TEST-ONLY-sandbox-merchant-key-0123456789")
@@ -321,7 +374,7 @@ ALIPAY_SERVER_URL = env.str("ALIPAY_SERVER_URL", default="")
 # WeChat Pay API v2.
 WECHAT_APP_ID = env.str("WECHAT_APP_ID", default="wx0000000000000001" if PAYMENTS_SANDBOX else "")
 WECHAT_MCH_ID = env.str("WECHAT_MCH_ID", default="1900000001" if PAYMENTS_SANDBOX else "")
-WECHAT_API_KEY = env.str("WECHAT_API_KEY", default="TESTONLYwechatapikey0123456789ab" if PAYMENTS_SANDBOX else "")
+WECHAT_API_KEY = env.str("WECHAT_API_KEY", default=_test_only_secret("wechat_api_key"))
 WECHAT_MCH_CERT = env.str(
     "WECHAT_MCH_CERT", default=str(_SANDBOX_KEYS / "TEST_ONLY_wechat_mch_cert.pem") if PAYMENTS_SANDBOX else ""
 )
@@ -330,29 +383,23 @@ WECHAT_MCH_KEY = env.str(
 )
 # The 公众号 (official account) AppSecret of WECHAT_APP_ID: paying inside WeChat (JSAPI) learns the
 # payer's openid through its web authorisation, which exchanges codes with this secret.
-WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default="TESTONLYwechatappsecret012345678" if PAYMENTS_SANDBOX else "")
+WECHAT_APP_SECRET = env.str("WECHAT_APP_SECRET", default=_test_only_secret("wechat_app_secret"))
 WECHAT_SIGN_TYPE = env.str("WECHAT_SIGN_TYPE", default="MD5")
 # Empty means: the local WeChat Pay in sandbox mode, https://api.mch.weixin.qq.com/ otherwise.
 WECHAT_API_BASE_URL = env.str("WECHAT_API_BASE_URL", default="")
 
 # Stripe (Checkout Sessions). TEST-ONLY keys in sandbox mode; refused when the sandbox is off.
-STRIPE_SECRET_KEY = env.str(
-    "STRIPE_SECRET_KEY", default="sk_test_TESTONLYknowpaysandboxsecretkey0001" if PAYMENTS_SANDBOX else ""
-)
+STRIPE_SECRET_KEY = env.str("STRIPE_SECRET_KEY", default=_test_only_secret("stripe_secret_key"))
 # The signing secret of the webhook endpoint {SITE_URL}/payments/notify/stripe/ in Stripe's dashboard.
-STRIPE_WEBHOOK_SECRET = env.str(
-    "STRIPE_WEBHOOK_SECRET", default="whsec_TESTONLYknowpaysandboxwebhooksecret01" if PAYMENTS_SANDBOX else ""
-)
+STRIPE_WEBHOOK_SECRET = env.str("STRIPE_WEBHOOK_SECRET", default=_test_only_secret("stripe_webhook_secret"))
 # Empty means: the local Stripe in sandbox mode, https://api.stripe.com otherwise.
 STRIPE_API_BASE = env.str("STRIPE_API_BASE", default="")
 
 # PayPal (REST apps at developer.paypal.com). TEST-ONLY credentials in sandbox mode.
 PAYPAL_CLIENT_ID = env.str("PAYPAL_CLIENT_ID", default="TESTONLY-knowpay-paypal-client-id" if PAYMENTS_SANDBOX else "")
-PAYPAL_CLIENT_SECRET = env.str(
-    "PAYPAL_CLIENT_SECRET", default="TESTONLY-knowpay-paypal-client-secret" if PAYMENTS_SANDBOX else ""
-)
+PAYPAL_CLIENT_SECRET = env.str("PAYPAL_CLIENT_SECRET", default=_test_only_secret("paypal_client_secret"))
 # The id PayPal gave the webhook {SITE_URL}/payments/notify/paypal/; webhooks are verified against it.
-PAYPAL_WEBHOOK_ID = env.str("PAYPAL_WEBHOOK_ID", default="WH-TESTONLY-knowpay-0001" if PAYMENTS_SANDBOX else "")
+PAYPAL_WEBHOOK_ID = env.str("PAYPAL_WEBHOOK_ID", default=_test_only_secret("paypal_webhook_id"))
 # Empty means: the local PayPal in sandbox mode, https://api-m.paypal.com otherwise
 # (https://api-m.sandbox.paypal.com for PayPal's own sandbox).
 PAYPAL_API_BASE = env.str("PAYPAL_API_BASE", default="")

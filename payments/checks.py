@@ -1,66 +1,19 @@
 """System checks: refuse TEST-ONLY key material against real gateways, and settings that cannot work."""
 
 import datetime as dt
-from pathlib import Path
 
 from django.conf import settings
 from django.core.checks import Error, register
 
 from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import GatewayError
-
-_SECRET_SETTINGS = {
-    "alipay": ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY"),
-    "wechat": ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY", "WECHAT_APP_SECRET"),
-    "stripe": ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET"),
-    "paypal": ("PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID"),
-    # A TEST-ONLY root or middle certificate would trust signatures the local UnionPay can make.
-    "unionpay": ("UNIONPAY_SIGN_CERT", "UNIONPAY_ROOT_CERT", "UNIONPAY_MIDDLE_CERT"),
-}
-_MARKERS = ("TEST_ONLY", "TESTONLY", "TEST-ONLY", "TEST ONLY")
-_TEST_KEYS_DIR = Path(__file__).resolve().parent / "simulators" / "keys"
-
-
-def _normalised(text: str) -> str:
-    return "".join(text.split())
-
-
-def _is_test_only(value: str) -> bool:
-    """A marker in the value or its file, or the same key as a committed one under another name."""
-    if any(marker in value for marker in _MARKERS):
-        return True
-    content = value
-    if len(value) < 4096 and "\n" not in value and Path(value).is_file():
-        content = Path(value).read_text(errors="replace")
-    if any(marker in content for marker in _MARKERS):
-        return True
-    committed = {_normalised(key.read_text()) for key in _TEST_KEYS_DIR.glob("TEST_ONLY_*.pem")}
-    return bool(content) and _normalised(content) in committed
+from payments.safety import startup_refusals
 
 
 @register("payments")
 def check_no_test_only_keys(app_configs=None, **kwargs):
-    if settings.PAYMENTS_SANDBOX:
-        return []
-    errors = [
-        Error(
-            f"{name} is TEST-ONLY key material, which is public.",
-            hint="Configure the real key from the gateway's console, or turn PAYMENTS_SANDBOX on.",
-            id="payments.E001",
-        )
-        for channel in settings.PAYMENTS_CHANNELS
-        for name in _SECRET_SETTINGS.get(channel, ())
-        if _is_test_only(str(getattr(settings, name, "")))
-    ]
-    if "sandbox" in settings.PAYMENTS_CHANNELS:
-        errors.append(
-            Error(
-                "The sandbox channel is enabled but PAYMENTS_SANDBOX is off.",
-                hint="Remove 'sandbox' from PAYMENTS_CHANNELS: it takes no real money.",
-                id="payments.E002",
-            )
-        )
-    return errors
+    """manage.py's view of the decision every web and worker process makes when it starts."""
+    return [Error(refusal.message, hint=refusal.hint, id=refusal.check_id) for refusal in startup_refusals()]
 
 
 @register("payments")

@@ -20,7 +20,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import creator_profile_get
 from knowpay.api import ServiceError
-from knowpay.money import MoneyFormatError, fen_to_yuan, format_cny, yuan_to_fen
+from knowpay.exports import csv_cell
+from knowpay.forms import YuanAmountField
+from knowpay.money import fen_to_yuan, format_cny
 from payments import selectors
 from payments.models import LedgerEntry, Payout, PayoutSchedule
 from payments.receipts import payout_statement_pdf
@@ -30,6 +32,8 @@ from payments.services.payouts import payout_cancel, payout_request, payout_sche
 
 CHART_DAYS_DEFAULT = 30
 CHART_DAYS_MAX = 366
+# No sale is older than the platform; dates far from today are mistakes (and 9999-12-31 has no next day).
+EARLIEST_DAY = dt.date(2000, 1, 1)
 RECENT_SALES = 20
 RECENT_PAYOUTS = 10
 
@@ -52,7 +56,12 @@ class PeriodForm(forms.Form):
 
     def clean(self):
         data = super().clean()
-        end = data.get("end") or timezone.localdate()
+        today = timezone.localdate()
+        latest = today + dt.timedelta(days=CHART_DAYS_MAX)
+        for day in (data.get("start"), data.get("end")):
+            if day is not None and not EARLIEST_DAY <= day <= latest:
+                raise forms.ValidationError(f"Choose days between {EARLIEST_DAY:%Y-%m-%d} and {latest:%Y-%m-%d}.")
+        end = data.get("end") or today
         start = data.get("start") or end - dt.timedelta(days=CHART_DAYS_DEFAULT - 1)
         if start > end:
             raise forms.ValidationError("The period must start before it ends.")
@@ -62,24 +71,12 @@ class PeriodForm(forms.Form):
 
 
 class PayoutRequestForm(forms.Form):
-    amount = forms.CharField(label="Amount (yuan)", help_text="e.g. 150.00")
-
-    def clean_amount(self) -> int:
-        try:
-            return yuan_to_fen(self.cleaned_data["amount"].strip())
-        except MoneyFormatError:
-            raise forms.ValidationError("Enter an amount in yuan with at most two decimals, e.g. 150.00.") from None
+    amount = YuanAmountField(label="Amount (yuan)", help_text="e.g. 150.00")
 
 
 class PayoutScheduleForm(forms.Form):
     frequency = forms.ChoiceField(label="Automatic payouts", choices=PayoutSchedule.Frequency.choices)
-    threshold = forms.CharField(label="When at least (yuan)", help_text="e.g. 200.00")
-
-    def clean_threshold(self) -> int:
-        try:
-            return yuan_to_fen(self.cleaned_data["threshold"].strip())
-        except MoneyFormatError:
-            raise forms.ValidationError("Enter an amount in yuan with at most two decimals, e.g. 200.00.") from None
+    threshold = YuanAmountField(label="When at least (yuan)", help_text="e.g. 200.00")
 
 
 def _chart(days: list[DayEarnings]) -> dict:
@@ -253,7 +250,8 @@ def _csv_response(filename: str, header: list[str], rows: Iterable[list[str]]) -
         yield "\ufeff"  # a byte-order mark, so spreadsheet programs read the Chinese titles as UTF-8
         yield writer.writerow(header)
         for row in rows:
-            yield writer.writerow(row)
+            # Titles and references are typed by people; none may become a formula in a spreadsheet.
+            yield writer.writerow([csv_cell(cell) for cell in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="{filename}"'

@@ -13,9 +13,9 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
-from knowpay.money import MoneyFormatError, yuan_to_fen
 from payments import selectors
 from payments.devices import device_from_user_agent
+from payments.forms import RefundRequestForm
 from payments.gateways import channel_display_name, gateway_list
 from payments.gateways.base import (
     EVERY_DEVICE,
@@ -247,12 +247,18 @@ def order_check(request, order_no: str):
 @require_POST
 def order_refund(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
-    amount_text = request.POST.get("amount", "").strip()
+    form = RefundRequestForm(request.POST)
+    if not form.is_valid():
+        for errors in form.errors.values():
+            messages.error(request, errors[0])
+        return redirect("payments:order_detail", order_no=order.order_no)
     try:
-        amount_fen = yuan_to_fen(amount_text) if amount_text else None
-        refund_request(order=order, learner=request.user, amount_fen=amount_fen, reason=request.POST.get("reason", ""))
-    except MoneyFormatError:
-        messages.error(request, "Enter the amount in yuan, e.g. 12.90.")
+        refund_request(
+            order=order,
+            learner=request.user,
+            amount_fen=form.cleaned_data["amount"],
+            reason=form.cleaned_data["reason"],
+        )
     except ServiceError as exc:
         messages.error(request, exc.message)
     else:

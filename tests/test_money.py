@@ -56,6 +56,16 @@ def test_non_ascii_digits_are_refused(yuan):
         yuan_to_fen(yuan)
 
 
+def test_the_largest_amount_has_fifteen_digits_of_whole_yuan():
+    assert yuan_to_fen("999999999999999.99") == 99999999999999999
+
+
+@pytest.mark.parametrize("yuan", ["1000000000000000", "92233720368547758.08", "9" * 5000, "-" + "9" * 5000])
+def test_amounts_beyond_fifteen_digits_of_whole_yuan_are_refused_without_parsing_them(yuan):
+    with pytest.raises(MoneyFormatError):
+        yuan_to_fen(yuan)
+
+
 def test_negative_zero_is_zero():
     assert yuan_to_fen("-0.00") == 0
 

@@ -2,17 +2,23 @@
 
 from __future__ import annotations
 
+import functools
+
 from django import forms
 from django.conf import settings
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db import models
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
+from knowpay.admin import BoundedDateHierarchyMixin
 from knowpay.api import ServiceError
-from knowpay.money import MoneyFormatError, format_cny, yuan_to_fen
+from knowpay.forms import YuanAmountField
+from knowpay.money import fen_to_yuan, format_cny
 from payments.gateways.base import GatewayError
 from payments.models import (
     GatewayCall,
@@ -35,8 +41,42 @@ from payments.services.refunds import refund_approve, refund_issue, refund_rejec
 from payments.services.sync import payment_sync
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Money records change only through services; the admin shows them and offers actions."""
+@functools.cache
+def yuan_field(model: type[models.Model], name: str):
+    """A read-only field showing the amount in fen `name` of `model` as yuan (¥1,234.56).
+
+    Cached, so every call for one field returns the same callable: the admin matches a page's
+    fields against its read-only fields by identity.
+    """
+    label = model._meta.get_field(name).verbose_name.removesuffix(" fen") or name
+
+    def show(obj):
+        value = getattr(obj, name)
+        return "-" if value is None else format_cny(value)
+
+    show.short_description = label[:1].upper() + label[1:]
+    show.admin_order_field = name
+    return show
+
+
+def _yuan_fields(model: type[models.Model], fields) -> list:
+    return [yuan_field(model, f) if isinstance(f, str) and f.endswith("_fen") else f for f in fields]
+
+
+class ReadOnlyAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
+    """Money records change only through services; the admin shows them and offers actions.
+
+    Every page shows amounts in yuan: each `*_fen` field is displayed through `yuan_field`.
+    """
+
+    def get_fields(self, request, obj=None):
+        if self.fields:
+            return _yuan_fields(self.model, self.fields)
+        names = [f.name for f in self.model._meta.fields if f.editable and not f.auto_created]
+        return _yuan_fields(self.model, [*names, *(f for f in self.readonly_fields if f not in names)])
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -49,13 +89,16 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyInline(admin.TabularInline):
-    """Rows shown inside their parent's page, never edited there; `fields` are all read-only."""
+    """Rows shown inside their parent's page, never edited there; `fields` are all read-only, in yuan."""
 
     extra = 0
     can_delete = False
 
+    def get_fields(self, request, obj=None):
+        return _yuan_fields(self.model, self.fields)
+
     def get_readonly_fields(self, request, obj=None):
-        return self.fields
+        return self.get_fields(request, obj)
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -73,6 +116,21 @@ def _money(field: str, label: str):
     show.short_description = label
     show.admin_order_field = field
     return show
+
+
+class QueueFilter(admin.SimpleListFilter):
+    """A named queue of rows by status; a value it does not know shows everything, never an error."""
+
+    title = "queue"
+    parameter_name = "queue"
+    queues: dict[str, tuple[str, str]] = {}  # value -> (label, status)
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _status) in self.queues.items()]
+
+    def queryset(self, request, queryset):
+        queue = self.queues.get(self.value() or "")
+        return queryset.filter(status=queue[1]) if queue else queryset
 
 
 def _run_each(modeladmin, request, queryset, service, done: str) -> None:
@@ -103,19 +161,24 @@ class RefundInline(ReadOnlyInline):
 
 
 class StaffRefundForm(forms.Form):
-    amount = forms.CharField(label="Amount (yuan)", help_text="e.g. 12.90")
-    reason = forms.CharField(max_length=300)
+    amount = YuanAmountField(label="Amount (yuan)", help_text="e.g. 12.90")
+    reason = forms.CharField(max_length=Refund._meta.get_field("reason").max_length)
 
     def __init__(self, *args, order: Order, **kwargs):
         super().__init__(*args, **kwargs)
         self.order = order
-        self.fields["amount"].initial = format_cny(order.refundable_fen).lstrip("¥").replace(",", "")
+        self.fields["amount"].initial = fen_to_yuan(order.refundable_fen)
 
-    def clean_amount(self) -> int:
-        try:
-            return yuan_to_fen(self.cleaned_data["amount"].strip())
-        except MoneyFormatError:
-            raise forms.ValidationError("Enter an amount in yuan with at most two decimals.") from None
+
+class RefundDecisionForm(forms.Form):
+    note = forms.CharField(max_length=Refund._meta.get_field("decision_note").max_length, required=False)
+
+
+def _refund_decide(request, refund: Refund, decision: str, note: str) -> Refund:
+    """Apply a staff decision on a requested refund; the services refuse one already decided."""
+    if decision == "approve":
+        return refund_approve(refund=refund, staff=request.user, note=note)
+    return refund_reject(refund=refund, staff=request.user, note=note or "Rejected by staff review.")
 
 
 @admin.register(Order)
@@ -125,6 +188,7 @@ class OrderAdmin(ReadOnlyAdmin):
     search_fields = ["order_no", "learner__username", "learner__email", "course__title", "payments__out_trade_no"]
     list_select_related = ["learner", "course"]
     inlines = [PaymentInline, RefundInline]
+    readonly_fields = ["refund_link", "money_trail"]
     amount = _money("amount_fen", "Amount")
     refunded = _money("refunded_fen", "Refunded")
 
@@ -135,13 +199,14 @@ class OrderAdmin(ReadOnlyAdmin):
         return urls + super().get_urls()
 
     def refund_view(self, request, order_id: int):
-        """Staff refund part or all of a paid order; sent to the gateway at once."""
-        if not request.user.has_perm("payments.add_refund"):
-            messages.error(request, "You may not issue refunds.")
-            return redirect("admin:payments_order_change", order_id)
-        order = get_object_or_404(Order, pk=order_id)
+        """Staff refund part or all of a paid order (sent to the gateway at once), or decide the
+        learner's request that is waiting for review: one refund is in flight at a time."""
+        if not request.user.has_perm("payments.issue_refund"):
+            raise PermissionDenied
+        order = get_object_or_404(Order.objects.select_related("course"), pk=order_id)
+        in_flight = order.refunds.filter(status__in=[Refund.Status.REQUESTED, Refund.Status.PROCESSING]).first()
         form = StaffRefundForm(request.POST or None, order=order)
-        if request.method == "POST" and form.is_valid():
+        if request.method == "POST" and in_flight is None and form.is_valid():
             try:
                 refund = refund_issue(
                     order=order,
@@ -155,22 +220,27 @@ class OrderAdmin(ReadOnlyAdmin):
                 self.log_change(request, order, f"Refund {refund.refund_no} of {format_cny(refund.amount_fen)} issued")
                 messages.success(request, f"Refund {refund.refund_no} issued ({refund.get_status_display().lower()}).")
                 return redirect("admin:payments_order_change", order_id)
-        context = {**self.admin_site.each_context(request), "order": order, "form": form, "title": f"Refund {order}"}
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "order": order,
+            "form": form,
+            "in_flight": in_flight,
+            "may_decide": request.user.has_perm("payments.decide_refund"),
+            "title": f"Refund {order}",
+        }
         return TemplateResponse(request, "admin/payments/order_refund.html", context)
 
+    @admin.display(description="Refund")
     def refund_link(self, obj):
         if obj.status not in (Order.Status.PAID, Order.Status.PARTIALLY_REFUNDED):
             return "-"
         return format_html('<a href="{}">Refund…</a>', reverse("admin:payments_order_refund", args=[obj.pk]))
 
-    refund_link.short_description = "Refund"
-
     @admin.display(description="Money trail")
     def money_trail(self, obj):
         """Attempts, gateway calls, raw notifications, refunds and ledger entries, in time order."""
         return render_to_string("admin/payments/order_money_trail.html", {"events": order_money_trail(order=obj)})
-
-    readonly_fields = ["refund_link", "money_trail"]
 
 
 @admin.register(Payment)
@@ -182,25 +252,20 @@ class PaymentAdmin(ReadOnlyAdmin):
     actions = ["query_gateway"]
     amount = _money("amount_fen", "Amount")
 
-    @admin.action(description="Ask the gateway now and apply its answer")
+    def has_sync_permission(self, request):
+        return request.user.has_perm("payments.sync_payment")
+
+    @admin.action(description="Ask the gateway now and apply its answer", permissions=["sync"])
     def query_gateway(self, request, queryset):
         _run_each(self, request, queryset, lambda p: payment_sync(payment=p), "Queried the gateway")
 
 
-class RefundDecisionFilter(admin.SimpleListFilter):
-    title = "queue"
-    parameter_name = "queue"
-
-    def lookups(self, request, model_admin):
-        return [("review", "Awaiting review"), ("in_flight", "At the gateway"), ("failed", "Failed")]
-
-    def queryset(self, request, queryset):
-        status = {
-            "review": Refund.Status.REQUESTED,
-            "in_flight": Refund.Status.PROCESSING,
-            "failed": Refund.Status.FAILED,
-        }
-        return queryset.filter(status=status[self.value()]) if self.value() else queryset
+class RefundDecisionFilter(QueueFilter):
+    queues = {
+        "review": ("Awaiting review", Refund.Status.REQUESTED),
+        "in_flight": ("At the gateway", Refund.Status.PROCESSING),
+        "failed": ("Failed", Refund.Status.FAILED),
+    }
 
 
 @admin.register(Refund)
@@ -219,25 +284,61 @@ class RefundAdmin(ReadOnlyAdmin):
     list_filter = [RefundDecisionFilter, "status", "kind", "created_at"]
     search_fields = ["refund_no", "order__order_no", "payment__out_trade_no", "gateway_refund_no"]
     list_select_related = ["order", "requested_by", "decided_by"]
+    readonly_fields = ["decide_link"]
     actions = ["approve", "reject", "send_again"]
     amount = _money("amount_fen", "Amount")
 
-    @admin.action(description="Approve and send to the gateway", permissions=["add"])
+    def has_decide_permission(self, request):
+        return request.user.has_perm("payments.decide_refund")
+
+    @admin.action(description="Approve and send to the gateway", permissions=["decide"])
     def approve(self, request, queryset):
-        _run_each(self, request, queryset, lambda r: refund_approve(refund=r, staff=request.user), "Approved")
+        _run_each(self, request, queryset, lambda r: _refund_decide(request, r, "approve", ""), "Approved")
 
-    @admin.action(description="Reject", permissions=["add"])
+    @admin.action(description="Reject", permissions=["decide"])
     def reject(self, request, queryset):
-        note = "Rejected by staff review."
-        _run_each(self, request, queryset, lambda r: refund_reject(refund=r, staff=request.user, note=note), "Rejected")
+        _run_each(self, request, queryset, lambda r: _refund_decide(request, r, "reject", ""), "Rejected")
 
-    @admin.action(description="Send again / ask the gateway (processing refunds)", permissions=["add"])
+    @admin.action(description="Send again / ask the gateway (processing refunds)", permissions=["decide"])
     def send_again(self, request, queryset):
         _run_each(self, request, queryset, lambda r: refund_send(refund_id=r.pk), "Sent again")
 
-    def has_add_permission(self, request, obj=None):
-        # Refunds are created through the order's refund page; "add" gates the actions.
-        return request.user.has_perm("payments.add_refund") and obj is not None
+    @admin.display(description="Decision")
+    def decide_link(self, refund):
+        if refund.status != Refund.Status.REQUESTED:
+            return "-"
+        url = reverse("admin:payments_refund_decide", args=[refund.pk])
+        return format_html('<a href="{}">Approve or reject…</a>', url)
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.decide_view)
+        return [path("<int:refund_id>/decide/", view, name="payments_refund_decide"), *super().get_urls()]
+
+    def decide_view(self, request, refund_id: int):
+        """One requested refund: its order, the learner's reason, and the two decisions with a note."""
+        if not self.has_decide_permission(request):
+            raise PermissionDenied
+        refund = get_object_or_404(Refund.objects.select_related("order__course", "requested_by"), pk=refund_id)
+        form = RefundDecisionForm(request.POST or None)
+        decision = request.POST.get("decision")
+        if request.method == "POST" and decision in ("approve", "reject") and form.is_valid():
+            try:
+                _refund_decide(request, refund, decision, form.cleaned_data["note"])
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                done = "Approved" if decision == "approve" else "Rejected"
+                self.log_change(request, refund, done)
+                messages.success(request, f"Refund {refund.refund_no}: {done.lower()}.")
+                return redirect("admin:payments_refund_changelist")
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "refund": refund,
+            "form": form,
+            "title": f"Decide refund {refund.refund_no}",
+        }
+        return TemplateResponse(request, "admin/payments/refund_decide.html", context)
 
 
 @admin.register(GatewayNotification)
@@ -252,7 +353,10 @@ class GatewayNotificationAdmin(ReadOnlyAdmin):
     def raw_body(self, obj):
         return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.body_text)
 
-    @admin.action(description="Process again (e.g. after a failure was fixed)")
+    def has_reprocess_permission(self, request):
+        return request.user.has_perm("payments.reprocess_gatewaynotification")
+
+    @admin.action(description="Process again (e.g. after a failure was fixed)", permissions=["reprocess"])
     def reprocess(self, request, queryset):
         _run_each(self, request, queryset, lambda n: notification_process(notification=n), "Processed again")
 
@@ -337,7 +441,10 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
     ours_in = _money("our_payments_fen", "Ours: paid in")
     ours_out = _money("our_refunds_fen", "Ours: refunded")
 
-    @admin.action(description="Run again (fetch the bill, repair, compare)")
+    def has_run_permission(self, request):
+        return request.user.has_perm("payments.run_reconciliation")
+
+    @admin.action(description="Run again (fetch the bill, repair, compare)", permissions=["run"])
     def run_again(self, request, queryset):
         _run_each(
             self, request, queryset, lambda r: reconciliation_run(channel=r.channel, day=r.day), "Reconciled again"

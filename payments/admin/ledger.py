@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect
@@ -17,7 +18,7 @@ from django.utils.html import format_html
 
 from knowpay.api import ServiceError
 from knowpay.money import format_cny
-from payments.admin.core import ReadOnlyAdmin, ReadOnlyInline, _run_each
+from payments.admin.core import QueueFilter, ReadOnlyAdmin, ReadOnlyInline, _run_each
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Payout, PayoutAllocation
 from payments.selectors.ledger import ledger_account_list_with_balances
 from payments.services.payouts import payout_approve, payout_mark_paid_by_bank, payout_reject, payout_send
@@ -88,16 +89,12 @@ class LedgerAccountAdmin(ReadOnlyAdmin):
         return format_html('<a href="{}?account__id__exact={}">Lines</a>', url, account.pk)
 
 
-class PayoutQueueFilter(admin.SimpleListFilter):
-    title = "queue"
-    parameter_name = "queue"
-
-    def lookups(self, request, model_admin):
-        return [("review", "Awaiting decision"), ("sending", "Being transferred"), ("failed", "Failed")]
-
-    def queryset(self, request, queryset):
-        status = {"review": Payout.Status.REQUESTED, "sending": Payout.Status.SENDING, "failed": Payout.Status.FAILED}
-        return queryset.filter(status=status[self.value()]) if self.value() else queryset
+class PayoutQueueFilter(QueueFilter):
+    queues = {
+        "review": ("Awaiting decision", Payout.Status.REQUESTED),
+        "sending": ("Being transferred", Payout.Status.SENDING),
+        "failed": ("Failed", Payout.Status.FAILED),
+    }
 
 
 class PayoutAllocationInline(ReadOnlyInline):
@@ -137,7 +134,7 @@ class PayoutAdmin(ReadOnlyAdmin):
         return format_cny(payout.amount_fen)
 
     def has_decide_permission(self, request):
-        return request.user.has_perm("payments.change_payout")
+        return request.user.has_perm("payments.decide_payout")
 
     @admin.action(description="Approve and transfer to the creator's Alipay account", permissions=["decide"])
     def approve(self, request, queryset):
@@ -166,8 +163,7 @@ class PayoutAdmin(ReadOnlyAdmin):
     def bank_view(self, request, payout_id: int):
         """Staff paid the creator by bank transfer themselves: record it with the bank's reference."""
         if not self.has_decide_permission(request):
-            messages.error(request, "You may not decide payouts.")
-            return redirect("admin:payments_payout_change", payout_id)
+            raise PermissionDenied
         payout = get_object_or_404(Payout.objects.select_related("creator"), pk=payout_id)
         form = BankPaymentForm(request.POST or None)
         if request.method == "POST" and form.is_valid():

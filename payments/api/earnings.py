@@ -16,6 +16,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import knowpay.converters  # noqa: F401 (registers "ref")
 from payments import selectors
 from payments.models import Payout
 from payments.services.payouts import payout_request
@@ -151,5 +152,5 @@ urlpatterns = [
     path("earnings/", EarningsSummaryApi.as_view(), name="earnings"),
     path("earnings/sales/", SaleListApi.as_view(), name="earnings-sales"),
     path("earnings/payouts/", PayoutListApi.as_view(), name="earnings-payouts"),
-    path("earnings/payouts/<str:payout_no>/", PayoutDetailApi.as_view(), name="earnings-payout"),
+    path("earnings/payouts/<ref:payout_no>/", PayoutDetailApi.as_view(), name="earnings-payout"),
 ]

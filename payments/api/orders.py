@@ -10,6 +10,7 @@ from rest_framework.generics import ListAPIView
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+import knowpay.converters  # noqa: F401 (registers "ref")
 from knowpay.money import format_cny
 from payments import selectors
 from payments.gateways import gateway_list
@@ -199,9 +200,9 @@ class OrderRefundView(APIView):
 urlpatterns = [
     path("channels/", ChannelsView.as_view(), name="channels"),
     path("orders/", OrderListCreateView.as_view(), name="orders"),
-    path("orders/<str:order_no>/", OrderDetailView.as_view(), name="order"),
-    path("orders/<str:order_no>/pay/", OrderPayView.as_view(), name="order-pay"),
-    path("orders/<str:order_no>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
-    path("orders/<str:order_no>/check/", OrderCheckView.as_view(), name="order-check"),
-    path("orders/<str:order_no>/refunds/", OrderRefundView.as_view(), name="order-refunds"),
+    path("orders/<ref:order_no>/", OrderDetailView.as_view(), name="order"),
+    path("orders/<ref:order_no>/pay/", OrderPayView.as_view(), name="order-pay"),
+    path("orders/<ref:order_no>/cancel/", OrderCancelView.as_view(), name="order-cancel"),
+    path("orders/<ref:order_no>/check/", OrderCheckView.as_view(), name="order-check"),
+    path("orders/<ref:order_no>/refunds/", OrderRefundView.as_view(), name="order-refunds"),
 ]

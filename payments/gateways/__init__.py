@@ -57,6 +57,11 @@ def channel_display_name(channel: str) -> str:
         return channel
 
 
+def gateway_class_get(channel: str) -> type[Gateway]:
+    """The gateway class of a known channel, enabled or not. Raises UnknownChannel."""
+    return _gateway_class(channel)
+
+
 def gateway_classes_all() -> list[type[Gateway]]:
     """Every known gateway class, enabled or not (their simulators are mounted in sandbox mode)."""
     return [_gateway_class(channel) for channel in settings.PAYMENT_GATEWAYS]

@@ -342,6 +342,9 @@ class Gateway(ABC):
     # The shortest time a new trade may be open at this gateway (WeChat Pay refuses a time_expire
     # under 5 minutes away): checkout gives an order at least this long for an attempt.
     min_payment_window: ClassVar[dt.timedelta] = dt.timedelta(0)
+    # Settings holding the keys and secrets this channel signs or verifies with: outside sandbox mode
+    # the process refuses to start when one holds committed TEST-ONLY material (payments.safety).
+    secret_settings: ClassVar[tuple[str, ...]] = ()
 
     @abstractmethod
     def start_payment(self, request: PaymentRequest) -> PaymentStart:

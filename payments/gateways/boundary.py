@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from knowpay.money import minor_to_decimal
 from payments.gateways.base import (
     Gateway,
     GatewayConfigurationError,
@@ -97,9 +98,11 @@ def _summary(result: object) -> str:
     if isinstance(result, PaymentStart):
         return f"start: {result.kind.value}"
     if isinstance(result, PaymentEvent):
-        return f"{result.status.value} {result.amount_fen} fen {result.raw_status} {result.gateway_trade_no}".strip()
+        amount = f"{minor_to_decimal(result.amount_fen, result.currency)} {result.currency}"
+        return f"{result.status.value} {amount} {result.raw_status} {result.gateway_trade_no}".strip()
     if isinstance(result, RefundEvent):
-        return f"{result.status.value} {result.refund_fen} fen {result.raw_status} {result.gateway_refund_no}".strip()
+        amount = f"{minor_to_decimal(result.refund_fen, result.currency)} {result.currency}"
+        return f"{result.status.value} {amount} {result.raw_status} {result.gateway_refund_no}".strip()
     if isinstance(result, Statement):
         return f"{len(result.entries)} bill entries"
     if isinstance(result, TransferResult):

@@ -13,6 +13,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
+from knowpay.money import format_cny
 from payments.models.orders import Payment, Refund
 
 
@@ -254,4 +255,4 @@ class LedgerLine(AppendOnlyModel):
 
     def __str__(self) -> str:
         side = "Dr" if self.amount_fen > 0 else "Cr"
-        return f"{side} {abs(self.amount_fen)} fen · {self.account}"
+        return f"{side} {format_cny(abs(self.amount_fen))} · {self.account}"

@@ -37,6 +37,7 @@ class GatewayNotification(models.Model):
 
     class Meta:
         ordering = ["-received_at", "-id"]
+        permissions = [("reprocess_gatewaynotification", "Can process a stored notification again")]
         constraints = [
             models.CheckConstraint(
                 condition=Q(outcome__in=["received", "processed", "duplicate", "ignored", "rejected", "failed"]),

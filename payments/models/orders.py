@@ -103,6 +103,8 @@ class Payment(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        # Staff powers beyond viewing, each granted on its own (the Finance and Support groups).
+        permissions = [("sync_payment", "Can ask the gateway about a payment and apply its answer")]
         indexes = [models.Index(fields=["status", "created_at"], name="payment_status_created_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payment_amount_positive"),
@@ -181,6 +183,10 @@ class Refund(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [
+            ("issue_refund", "Can refund a paid order"),
+            ("decide_refund", "Can approve or reject refund requests and send refunds again"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="refund_amount_positive"),
             models.CheckConstraint(

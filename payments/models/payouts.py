@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from knowpay.money import format_cny
 from payments.models.ledger import AppendOnlyModel, LedgerEntry
 
 
@@ -64,6 +65,7 @@ class Payout(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        permissions = [("decide_payout", "Can approve, reject, send again and mark payouts paid by bank")]
         indexes = [
             models.Index(fields=["status", "updated_at"], name="payout_status_updated_idx"),
             models.Index(fields=["creator", "created_at"], name="payout_creator_created_idx"),
@@ -126,7 +128,7 @@ class PayoutAllocation(AppendOnlyModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.payout_id} ← sale entry {self.sale_id}: {self.amount_fen} fen"
+        return f"{self.payout_id} ← sale entry {self.sale_id}: {format_cny(self.amount_fen)}"
 
 
 class PayoutSchedule(models.Model):

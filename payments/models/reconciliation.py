@@ -33,6 +33,7 @@ class ReconciliationRun(models.Model):
 
     class Meta:
         ordering = ["-day", "channel"]
+        permissions = [("run_reconciliation", "Can run a day's reconciliation again")]
         constraints = [
             models.UniqueConstraint(fields=["channel", "day"], name="reconciliation_one_run_per_channel_day"),
             models.CheckConstraint(

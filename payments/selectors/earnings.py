@@ -51,6 +51,16 @@ class EarningsSummary:
         return self.net_fen - self.refunded_net_fen
 
 
+def creator_available_fen(*, creator_id: int) -> int:
+    """What a creator could withdraw now, read without locks (0 before their first sale)."""
+    balance = (
+        LedgerAccount.objects.filter(creator_id=creator_id, kind=Kind.CREATOR_AVAILABLE)
+        .values_list("balance_fen", flat=True)
+        .first()
+    )
+    return balance or 0
+
+
 def earnings_summary(*, creator: User) -> EarningsSummary:
     balances = dict(LedgerAccount.objects.filter(creator=creator).values_list("kind", "balance_fen"))
     totals = LedgerLine.objects.filter(entry__creator_id=creator.pk).aggregate(

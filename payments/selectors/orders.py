@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from courses.models import Course
+from knowpay.money import format_cny
 from payments.gateways import channel_display_name
 from payments.models import GatewayCall, GatewayNotification, LedgerEntry, Order, Payment, Refund
 
@@ -115,7 +116,10 @@ def order_money_trail(*, order: Order) -> list[TrailEvent]:
     for refund in refunds:
         events.append(
             TrailEvent(
-                refund.created_at, "refund", refund.refund_no, f"{refund.get_kind_display()}: {refund.amount_fen} fen"
+                refund.created_at,
+                "refund",
+                refund.refund_no,
+                f"{refund.get_kind_display()}: {format_cny(refund.amount_fen)}",
             )
         )
         if refund.succeeded_at:

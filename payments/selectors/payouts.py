@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Payout, PayoutSchedule
-from payments.selectors.earnings import earnings_pending_parts
+from payments.selectors.earnings import creator_available_fen, earnings_pending_parts
 from payments.services.payouts import payout_period, payout_period_next_start
 
 Kind = LedgerAccount.Kind
@@ -48,12 +48,7 @@ def payout_schedule_next(*, schedule: PayoutSchedule | None, now: dt.datetime | 
     period, start = payout_period(frequency=schedule.frequency, day=today)
     due_now = start >= schedule.active_since and not Payout.objects.filter(creator=creator, period=period).exists()
     on = today if due_now else payout_period_next_start(frequency=schedule.frequency, start=start)
-    available = (
-        LedgerAccount.objects.filter(creator=creator, kind=Kind.CREATOR_AVAILABLE)
-        .values_list("balance_fen", flat=True)
-        .first()
-        or 0
-    )
+    available = creator_available_fen(creator_id=creator.pk)
     settling = sum(part.amount_fen for part in earnings_pending_parts(creator=creator) if part.available_on <= on)
     return NextPayout(
         on=on,

@@ -127,7 +127,7 @@ def _alert_tell_staff(alert: Alert) -> None:
         inbox_notify(
             user=user,
             kind="alert",
-            key=f"alert:{alert.pk}",
+            key=f"alert:{alert.pk}:to:{user.pk}",
             title=subject,
             body=alert.body,
             url=url,

@@ -80,9 +80,10 @@ def inbox_notify(
 ) -> InboxItem | None:
     """Note an event for `user` (in their inbox), and e-mail it if they want this kind by e-mail.
 
-    Call it inside the transaction that makes the event happen. `key` names the event (once per
-    person); `url` is a path on this site. The e-mail renders `payments/email/<email_topic>.txt`
-    with `email_context` (by default the note itself: title, body and a link).
+    Call it inside the transaction that makes the event happen. `key` names the event for this
+    person (it is noted once); the e-mail's outbox message has the same key, so telling several
+    people of one event takes a key per person. `url` is a path on this site. The e-mail renders
+    `payments/email/<email_topic>.txt` with `email_context` (by default the note: title, body, link).
 
     Returns the note, or None if this event was noted for this person before.
     Raises: UnknownInboxKind for a kind INBOX_KINDS does not list.
@@ -98,7 +99,7 @@ def inbox_notify(
         link = f"{settings.SITE_URL}{url}" if url else ""
         outbox_enqueue(
             topic=email_topic,
-            key=f"{key}:to:{user.pk}",
+            key=key,
             to=user.email,
             subject=title,
             context=email_context if email_context is not None else {"title": title, "body": body, "link": link},

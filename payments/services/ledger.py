@@ -40,6 +40,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from accounts.models import User
+from knowpay.money import format_cny
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Order, Payment, Payout, Refund
 from payments.money import refund_split, sale_split
 
@@ -94,16 +95,6 @@ def ledger_creator_accounts_lock(*, creator_id: int) -> CreatorAccounts:
         available=locked[Kind.CREATOR_AVAILABLE],
         in_transit=locked[Kind.CREATOR_IN_TRANSIT],
     )
-
-
-def ledger_creator_available_fen(*, creator_id: int) -> int:
-    """What a creator may withdraw now, from the cached balance (no lock: rules re-read it locked)."""
-    balance = (
-        LedgerAccount.objects.filter(creator_id=creator_id, kind=Kind.CREATOR_AVAILABLE)
-        .values_list("balance_fen", flat=True)
-        .first()
-    )
-    return balance or 0
 
 
 def _post(
@@ -282,8 +273,8 @@ def ledger_refund_post(*, refund: Refund) -> LedgerEntry:
         kind=Entry.REFUND,
         reference=reference,
         description=(
-            f"Refund {refund.refund_no} of {payment.out_trade_no}: fee {split.fee_fen} fen back from the platform, "
-            f"{split.creator_fen} fen from the creator's {'held' if held else 'available'} earnings"
+            f"Refund {refund.refund_no} of {payment.out_trade_no}: fee {format_cny(split.fee_fen)} back from the "
+            f"platform, {format_cny(split.creator_fen)} from the creator's {'held' if held else 'available'} earnings"
         ),
         legs=[
             (_shared_account(Kind.PLATFORM_REVENUE), split.fee_fen),

@@ -47,7 +47,7 @@ def outbox_send(*, message_id: int) -> bool:
         if message is None or message.sent_at is not None:
             return False
         payload = message.payload
-        body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"])
+        body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"], using="text")
         try:
             send_mail(payload["subject"], body, settings.DEFAULT_FROM_EMAIL, [payload["to"]])
         except Exception as exc:  # any transport error: keep the message and try later

@@ -33,7 +33,7 @@ from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import Gateway, GatewayError, GatewayRejected, TransferRequest
 from payments.models import Payout, PayoutAllocation, PayoutSchedule
 from payments.money import fifo_allocate
-from payments.selectors.earnings import sale_unpaid_settled_list
+from payments.selectors.earnings import creator_available_fen, sale_unpaid_settled_list
 from payments.services import ledger
 from payments.services.notices import notice_payout
 
@@ -64,6 +64,10 @@ def _payout_reserve(*, creator: User, amount_fen: int, period: str = "") -> Payo
         raise PayoutError("The payout amount must be a positive number of fen.", code="bad_amount")
     if amount_fen < settings.PAYOUT_MIN_FEN:
         raise PayoutError(f"The minimum payout is {format_cny(settings.PAYOUT_MIN_FEN)}.", code="below_minimum")
+    # A look without locks first, so an amount beyond the balance writes nothing (the row below goes
+    # in before the lock); the check under the lock is the one that decides.
+    if amount_fen > (available := creator_available_fen(creator_id=creator.pk)):
+        raise PayoutError(f"You can withdraw at most {format_cny(max(available, 0))} now.", code="exceeds_available")
     with transaction.atomic():
         # The payout row goes in before the accounts are locked: inserting it waits for anyone
         # holding the creator's user row, which must never happen while we hold their accounts.
@@ -357,7 +361,7 @@ def payouts_create_due(*, now: dt.datetime | None = None) -> int:
         period, start = payout_period(frequency=schedule.frequency, day=today)
         if start < schedule.active_since or Payout.objects.filter(creator=schedule.creator, period=period).exists():
             continue
-        available = ledger.ledger_creator_available_fen(creator_id=schedule.creator_id)
+        available = creator_available_fen(creator_id=schedule.creator_id)
         if available < max(schedule.threshold_fen, settings.PAYOUT_MIN_FEN):
             continue
         try:

@@ -1,4 +1,5 @@
 import pytest
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 
 from courses.models import Course
@@ -12,6 +13,15 @@ def other_creator(db):
 
 @pytest.fixture
 def staff(db):
+    """Staff who review content: the view_lesson permission opens every lesson."""
+    user = UserFactory(is_staff=True)
+    user.user_permissions.add(Permission.objects.get(content_type__app_label="courses", codename="view_lesson"))
+    return user
+
+
+@pytest.fixture
+def bare_staff(db):
+    """The staff flag and nothing else."""
     return UserFactory(is_staff=True)
 
 

@@ -1,7 +1,12 @@
+import io
+
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from PIL import Image
 
 from courses.models import Course
+from tests.admin_helpers import form_data
 from tests.factories import CourseFactory, EnrollmentFactory, LessonFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -56,3 +61,24 @@ def test_enrollments_cannot_be_edited_in_the_admin(staff_client):
     enrollment.refresh_from_db()
     assert response.status_code == 403
     assert enrollment.source == "purchase"
+
+
+def test_replacing_a_cover_in_the_admin_deletes_the_old_file(staff_client, creator, django_capture_on_commit_callbacks):
+    course = CourseFactory(creator=creator, price_fen=1290, cover=_png("old.png"))
+    old = course.cover.name
+    url = reverse("admin:courses_course_change", args=[course.pk])
+    data = {**form_data(staff_client.get(url)), "cover": _png("new.png")}
+
+    with django_capture_on_commit_callbacks(execute=True):
+        staff_client.post(url, data)
+
+    course.refresh_from_db()
+    assert course.cover.name != old
+    assert not course.cover.storage.exists(old)
+    assert course.cover.storage.exists(course.cover.name)
+
+
+def _png(name: str) -> SimpleUploadedFile:
+    buffer = io.BytesIO()
+    Image.new("RGB", (16, 9), "navy").save(buffer, format="PNG")
+    return SimpleUploadedFile(name, buffer.getvalue(), content_type="image/png")

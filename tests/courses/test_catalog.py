@@ -86,3 +86,14 @@ def test_the_catalog_query_count_does_not_grow_with_the_courses(client, learner,
         response = client.get(CATALOG)
 
     assert len(response.context["page"]) == 12
+
+
+@pytest.mark.parametrize("query", ["\x00", "a\x00b", "x" * 101])
+def test_a_search_that_cannot_be_run_shows_every_course_with_a_message(client, db, query):
+    CourseFactory(title="Listed course")
+
+    response = client.get("/", {"q": query})
+
+    assert response.status_code == 200
+    assert "Listed course" in response.content.decode()
+    assert "That search cannot be run" in response.content.decode()

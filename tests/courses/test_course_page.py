@@ -44,10 +44,16 @@ def test_the_creator_sees_their_own_draft(client, draft_course, creator):
     assert "This course is draft" in response.text
 
 
-def test_staff_see_any_draft(client, draft_course, staff):
+def test_staff_who_review_content_see_any_draft(client, draft_course, staff):
     client.force_login(staff)
 
     assert client.get(_url(draft_course)).status_code == 200
+
+
+def test_the_staff_flag_alone_does_not_show_a_draft(client, draft_course, bare_staff):
+    client.force_login(bare_staff)
+
+    assert client.get(_url(draft_course)).status_code == 404
 
 
 def test_an_enrolled_learner_keeps_seeing_an_archived_course(client, learner, paid_course):

@@ -60,6 +60,14 @@ def test_the_creator_and_staff_read_every_lesson(client, paid_course, reader, re
     assert "Last body." in client.get(_url(paid_course, 3)).text
 
 
+def test_the_staff_flag_alone_does_not_open_a_paid_lesson(client, paid_course, bare_staff):
+    client.force_login(bare_staff)
+
+    response = client.get(_url(paid_course, 3))
+
+    assert "Last body." not in response.text
+
+
 def test_a_lesson_links_to_the_previous_and_next_lessons(client, creator, paid_course):
     client.force_login(creator)
 

@@ -25,9 +25,9 @@ def _course_form(**overrides):
     }
 
 
-def _png() -> SimpleUploadedFile:
+def _png(size: tuple[int, int] = (16, 9)) -> SimpleUploadedFile:
     buffer = io.BytesIO()
-    Image.new("RGB", (16, 9), "navy").save(buffer, format="PNG")
+    Image.new("RGB", size, "navy").save(buffer, format="PNG")
     return SimpleUploadedFile("cover.png", buffer.getvalue(), content_type="image/png")
 
 
@@ -324,3 +324,70 @@ def test_a_lesson_addressed_through_another_course_is_404(client, creator, paid_
     response = client.get(reverse("courses:studio_lesson_edit", args=[draft_course.slug, lesson.pk]))
 
     assert response.status_code == 404
+
+
+def test_a_cover_over_the_byte_limit_is_refused(client, creator, settings):
+    settings.COURSE_COVER_MAX_BYTES = 50
+    client.force_login(creator)
+
+    response = client.post(NEW_COURSE, {**_course_form(), "cover": _png()})
+
+    assert "The cover can be at most 50" in response.context["form"].errors["cover"][0]
+    assert not Course.objects.exists()
+
+
+def test_a_cover_over_the_pixel_limit_is_refused(client, creator, settings):
+    settings.COURSE_COVER_MAX_PIXELS = 100 * 100
+    client.force_login(creator)
+
+    response = client.post(NEW_COURSE, {**_course_form(), "cover": _png((101, 100))})
+
+    assert "at most 10,000 pixels; this one has 101 by 100" in response.context["form"].errors["cover"][0]
+    assert not Course.objects.exists()
+
+
+def test_a_replaced_cover_file_is_deleted(client, creator, django_capture_on_commit_callbacks):
+    client.force_login(creator)
+    client.post(NEW_COURSE, {**_course_form(), "cover": _png()})
+    course = Course.objects.get()
+    first = course.cover.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_edit_url(course), {**_course_form(slug=course.slug), "cover": _png((32, 18))})
+
+    course.refresh_from_db()
+    storage = course.cover.storage
+    assert course.cover.name != first
+    assert storage.exists(course.cover.name)
+    assert not storage.exists(first)
+
+
+def test_a_cleared_cover_file_is_deleted(client, creator, django_capture_on_commit_callbacks):
+    client.force_login(creator)
+    client.post(NEW_COURSE, {**_course_form(), "cover": _png()})
+    course = Course.objects.get()
+    first = course.cover.name
+
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(_edit_url(course), {**_course_form(slug=course.slug), "cover-clear": "on"})
+
+    assert not course.cover.storage.exists(first)
+
+
+def test_an_uploaded_cover_is_served_from_media(client, creator):
+    client.force_login(creator)
+    client.post(NEW_COURSE, {**_course_form(), "cover": _png()})
+    course = Course.objects.get()
+
+    response = client.get(course.cover.url)
+
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content).startswith(b"\x89PNG")
+
+
+def test_uploaded_files_are_not_served_by_the_web_process_unless_asked(client, creator, settings):
+    client.force_login(creator)
+    client.post(NEW_COURSE, {**_course_form(), "cover": _png()})
+    settings.SERVE_MEDIA = False
+
+    assert client.get(Course.objects.get().cover.url).status_code == 404

@@ -1,6 +1,7 @@
 """Every admin list and detail page renders for staff, with real money records in it."""
 
 import datetime as dt
+import re
 
 import pytest
 from django.contrib import admin
@@ -59,3 +60,42 @@ def test_detail_page_renders(staff_client, history, model):
     )
 
     assert response.status_code == 200
+
+
+def admin_url(model, view: str, *args) -> str:
+    return reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}", args=args)
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
+def test_list_filters_and_list_parameters_with_unknown_values_are_ignored(staff_client, history, model):
+    url = admin_url(model, "changelist")
+    changelist = staff_client.get(url).context["cl"]
+    parameters = {name for spec in changelist.filter_specs for name in spec.expected_parameters()}
+    if changelist.date_hierarchy:
+        parameters |= {f"{changelist.date_hierarchy}__{part}" for part in ("year", "month", "day")}
+    parameters |= {"o", "p", "q", "all"}
+
+    for name in sorted(parameters):
+        for junk in ("no-such-value", "9999", "-1", "\uff11\uff12"):
+            response = staff_client.get(url, {name: junk})
+            # Django answers lookups it cannot apply with the whole list (?e=1); never an error page.
+            assert response.status_code in (200, 302), (name, junk, response.status_code)
+
+
+@pytest.mark.parametrize("model", list(admin.site._registry), ids=lambda m: m._meta.label)
+def test_every_admin_page_shows_amounts_in_yuan(staff_client, history, model):
+    pages = [staff_client.get(admin_url(model, "changelist")).content.decode()]
+    obj = model._default_manager.order_by("pk").first()
+    if obj is not None:
+        pages.append(staff_client.get(admin_url(model, "change", obj.pk)).content.decode())
+
+    for page in pages:
+        # A field label such as "Amount fen" or a number followed by "fen" would be an amount in fen.
+        assert not re.search(r"\bfen\b", page, flags=re.IGNORECASE), re.findall(r".{60}\bfen\b.{20}", page)
+
+
+def test_the_order_page_shows_its_amounts_in_yuan(staff_client, history):
+    page = staff_client.get(admin_url(history.order.__class__, "change", history.order.pk)).content.decode()
+
+    assert "¥12.90" in page  # the order, and its payment inline
+    assert "¥2.90" in page  # the partial refund, inline and in the refunded total

@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 
 from payments.checks import (
     check_gateway_configuration,
@@ -10,6 +11,7 @@ from payments.checks import (
     check_order_timeout_fits_every_channel,
     check_wechat_sign_type,
 )
+from tests.production import production_environment, self_signed_cert
 
 KEYS = Path(__file__).resolve().parents[2] / "payments" / "simulators" / "keys"
 
@@ -56,9 +58,82 @@ def test_committed_test_key_pasted_as_text_is_refused(live):
 
 
 def test_the_test_only_app_secret_is_refused_outside_sandbox(live):
-    live.WECHAT_APP_SECRET = "TESTONLYwechatappsecret012345678"
+    live.WECHAT_APP_SECRET = (KEYS / "TEST_ONLY_wechat_app_secret.txt").read_text().strip()
 
     assert error_ids(check_no_test_only_keys()) == [("payments.E001", "WECHAT_APP_SECRET")]
+
+
+def pem_to_der_base64(path) -> str:
+    return "".join(line for line in path.read_text().splitlines() if not line.startswith("-----"))
+
+
+def test_committed_public_key_as_bare_base64_is_refused(live):
+    live.ALIPAY_PUBLIC_KEY = pem_to_der_base64(KEYS / "TEST_ONLY_alipay_platform_public.pem")
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_PUBLIC_KEY")]
+
+
+def test_committed_public_key_reencoded_as_pkcs1_is_refused(live):
+    key = serialization.load_pem_public_key((KEYS / "TEST_ONLY_alipay_platform_public.pem").read_bytes())
+    live.ALIPAY_PUBLIC_KEY = key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.PKCS1).decode()
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_PUBLIC_KEY")]
+
+
+def test_committed_private_key_reencoded_as_pkcs1_is_refused(live):
+    key = serialization.load_pem_private_key((KEYS / "TEST_ONLY_alipay_app_private.pem").read_bytes(), None)
+    live.ALIPAY_APP_PRIVATE_KEY = key.private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()
+    ).decode()
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_APP_PRIVATE_KEY")]
+
+
+def test_committed_private_key_as_bare_base64_is_refused(live):
+    live.ALIPAY_APP_PRIVATE_KEY = pem_to_der_base64(KEYS / "TEST_ONLY_alipay_app_private.pem")
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_APP_PRIVATE_KEY")]
+
+
+def test_public_half_of_a_committed_private_key_is_refused(live):
+    # Alipay would verify our requests with this public key: trusting it is trusting the test pair.
+    live.ALIPAY_PUBLIC_KEY = str(KEYS / "TEST_ONLY_alipay_app_public.pem")
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "ALIPAY_PUBLIC_KEY")]
+
+
+def test_committed_merchant_key_as_a_der_file_under_another_name_is_refused(live, tmp_path):
+    key = serialization.load_pem_private_key((KEYS / "TEST_ONLY_wechat_mch_key.pem").read_bytes(), None)
+    der = tmp_path / "apiclient_key.der"
+    der.write_bytes(
+        key.private_bytes(serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    live.WECHAT_MCH_KEY = str(der)
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "WECHAT_MCH_KEY")]
+
+
+def test_committed_merchant_certificate_reissued_for_the_same_key_is_refused(live, tmp_path):
+    key = serialization.load_pem_private_key((KEYS / "TEST_ONLY_wechat_mch_key.pem").read_bytes(), None)
+    cert = tmp_path / "apiclient_cert.pem"
+    cert.write_bytes(self_signed_cert(key))
+    live.WECHAT_MCH_CERT = str(cert)
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "WECHAT_MCH_CERT")]
+
+
+def test_committed_wechat_api_key_is_refused(live):
+    live.WECHAT_API_KEY = (KEYS / "TEST_ONLY_wechat_api_key.txt").read_text().strip()
+
+    assert error_ids(check_no_test_only_keys()) == [("payments.E001", "WECHAT_API_KEY")]
+
+
+def test_freshly_made_keys_pass(live, tmp_path):
+    env = production_environment(tmp_path)
+    for name in ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY", "WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY"):
+        setattr(live, name, env[name])
+
+    assert check_no_test_only_keys() == []
 
 
 def test_test_keys_of_a_channel_not_offered_are_ignored(live):
@@ -76,10 +151,26 @@ def test_sandbox_channel_outside_sandbox_mode_is_refused(live):
 
 def test_test_keys_are_fine_in_sandbox_mode(live):
     live.ALIPAY_APP_PRIVATE_KEY = str(KEYS / "TEST_ONLY_alipay_app_private.pem")
-    live.WECHAT_API_KEY = "TESTONLYwechatapikey0123456789ab"
+    live.WECHAT_API_KEY = (KEYS / "TEST_ONLY_wechat_api_key.txt").read_text().strip()
     live.PAYMENTS_CHANNELS = ["alipay", "wechat", "sandbox"]
     assert len(check_no_test_only_keys()) == 3  # the same settings, refused outside sandbox mode
     live.PAYMENTS_SANDBOX = True
+    live.DEBUG = True
+
+    assert check_no_test_only_keys() == []
+
+
+def test_sandbox_mode_without_debug_is_refused(settings):
+    settings.PAYMENTS_SANDBOX = True
+    settings.DEBUG = False
+
+    assert [e.id for e in check_no_test_only_keys()] == ["payments.E006"]
+
+
+def test_sandbox_mode_without_debug_is_allowed_for_a_public_demo(settings):
+    settings.PAYMENTS_SANDBOX = True
+    settings.DEBUG = False
+    settings.PAYMENTS_PUBLIC_DEMO = True
 
     assert check_no_test_only_keys() == []
 

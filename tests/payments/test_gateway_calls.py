@@ -10,6 +10,7 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone
 
+from knowpay.money import fen_to_yuan
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayUnavailable, PaymentRequest, TradeNotFound, TransferRequest
 from payments.models import GatewayCall
@@ -48,7 +49,7 @@ def test_a_query_is_recorded_with_our_trade_number_outcome_and_duration(gateway_
 
     call = GatewayCall.objects.get(operation=GatewayCall.Operation.QUERY_PAYMENT)
     assert (call.channel, call.out_trade_no, call.outcome) == ("sandbox", payment.out_trade_no, "ok")
-    assert call.result.startswith(f"paid {payment.amount_fen} fen SUCCESS")
+    assert call.result.startswith(f"paid {fen_to_yuan(payment.amount_fen)} CNY SUCCESS")
     assert call.duration_ms >= 0
     assert call.started_at <= timezone.now()
 

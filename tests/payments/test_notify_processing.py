@@ -49,6 +49,17 @@ def test_paid_order_sends_one_email_to_the_learner(payment, post_notify, django_
     assert len(to_learner) == 1
 
 
+def test_the_plain_text_email_is_not_html_escaped(payment, post_notify, django_capture_on_commit_callbacks):
+    course = payment.order.course
+    course.title = "Tom & Jerry's <Guide>"
+    course.save()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        post_notify(sandbox_notification_body(payment))
+
+    assert 'full access to "Tom & Jerry\'s <Guide>"' in mail.outbox[0].body
+
+
 def test_replayed_notification_is_acknowledged_without_side_effects(payment, post_notify):
     body = sandbox_notification_body(payment)
     post_notify(body)

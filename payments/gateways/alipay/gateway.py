@@ -133,6 +133,7 @@ class AlipayGateway(Gateway):
         PaymentMethod("qr", "Alipay · scan a QR code"),
     )
     simulator_urls = "payments.simulators.alipay"
+    secret_settings = ("ALIPAY_APP_PRIVATE_KEY", "ALIPAY_PUBLIC_KEY")
 
     def __init__(self) -> None:
         self.app_id = settings.ALIPAY_APP_ID

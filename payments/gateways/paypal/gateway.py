@@ -135,6 +135,7 @@ class PaypalGateway(Gateway):
     display_name = "PayPal"
     methods = (PaymentMethod("checkout", "PayPal · pay with your PayPal account"),)
     simulator_urls = "payments.simulators.paypal"
+    secret_settings = ("PAYPAL_CLIENT_SECRET", "PAYPAL_WEBHOOK_ID")
     # CNY works only between PayPal accounts registered in China; USD and EUR everywhere.
     currencies = ("CNY", "USD", "EUR")
     notification_headers = tuple(WEBHOOK_HEADERS.values())

@@ -100,6 +100,7 @@ class StripeGateway(Gateway):
     display_name = "Stripe"
     methods = (PaymentMethod("checkout", "Card · Stripe Checkout"),)
     simulator_urls = "payments.simulators.stripe"
+    secret_settings = ("STRIPE_SECRET_KEY", "STRIPE_WEBHOOK_SECRET")
     currencies = ("CNY", "USD", "EUR")
     notification_headers = ("HTTP_STRIPE_SIGNATURE",)
 

@@ -91,6 +91,8 @@ class UnionpayGateway(Gateway):
     display_name = "UnionPay"
     methods = (PaymentMethod("gateway", "UnionPay · bank card (银联在线支付)"),)
     simulator_urls = "payments.simulators.unionpay"
+    # A TEST-ONLY root or middle certificate would trust signatures the local UnionPay can make.
+    secret_settings = ("UNIONPAY_SIGN_CERT", "UNIONPAY_ROOT_CERT", "UNIONPAY_MIDDLE_CERT")
     # This merchant settles in CNY; UnionPay's foreign-currency acquiring is a separate contract.
     currencies = ("CNY",)
 

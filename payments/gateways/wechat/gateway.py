@@ -168,6 +168,7 @@ class WechatGateway(Gateway):
     simulator_urls = "payments.simulators.wechat"
     # unifiedorder refuses a time_expire less than 5 minutes away (and closeorder a trade younger).
     min_payment_window = dt.timedelta(minutes=5)
+    secret_settings = ("WECHAT_API_KEY", "WECHAT_MCH_CERT", "WECHAT_MCH_KEY", "WECHAT_APP_SECRET")
 
     def __init__(self) -> None:
         self.app_id = settings.WECHAT_APP_ID

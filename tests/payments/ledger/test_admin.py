@@ -47,7 +47,7 @@ def test_staff_who_may_only_view_payouts_cannot_decide_them(client, payout):
     run_action(client, "reject", payout)
     response = client.post(reverse("admin:payments_payout_bank", args=[payout.pk]), {"reference": "B-1"})
 
-    assert response.status_code == 302
+    assert response.status_code == 403
     assert Payout.objects.get(pk=payout.pk).status == Payout.Status.REQUESTED
 
 

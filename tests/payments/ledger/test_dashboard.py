@@ -11,6 +11,7 @@ from django.db.models import Sum
 from django.urls import reverse
 from django.utils import timezone
 
+from knowpay.exports import csv_cell
 from knowpay.money import format_cny
 from payments.models import LedgerAccount, LedgerLine, Payout
 from payments.services.payouts import payout_request
@@ -226,3 +227,19 @@ def test_the_payouts_csv_lists_payouts_with_the_sales_they_paid(creator_client, 
     assert (row["payout_no"], row["amount_yuan"], row["status"]) == (payout.payout_no, "10.00", "requested")
     # The oldest settled sale brought 11.61 less 4.50 refunded after settlement; the next pays the rest.
     assert row["sales_paid"] == f"{history[0].order.order_no} 7.11; {history[1].order.order_no} 2.89"
+
+
+@pytest.mark.parametrize("title", ['=HYPERLINK("http://x")', "+1+cmd", "-2+3", "@SUM(A1)", "\tx", "\rx"])
+def test_csv_cells_that_a_spreadsheet_would_run_as_formulas_are_text(creator_client, creator, title):
+    payment = sell(CourseFactory(creator=creator, price_fen=1290, title=title))
+
+    response = creator_client.get("/earnings/sales.csv")
+
+    [row] = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode().lstrip("\ufeff"))))
+    assert row["order_no"] == payment.order.order_no
+    assert row["course"] == "'" + title
+
+
+def test_negative_amounts_in_csv_stay_numbers():
+    assert csv_cell("-12.90") == "-12.90"
+    assert csv_cell("-1e3") == "'-1e3"

@@ -14,6 +14,7 @@ from payments.selectors.payouts import payout_schedule_next
 from payments.services.payouts import (
     PayoutError,
     payout_approve,
+    payout_cancel,
     payout_create_scheduled,
     payout_schedule_set,
     payouts_create_due,
@@ -76,14 +77,16 @@ def test_the_scheduler_run_twice_in_a_period_creates_one_payout(available, creat
     assert Payout.objects.count() == 1
 
 
-def test_a_second_payout_for_the_same_period_is_refused(available, creator):
+def test_a_period_whose_payout_was_cancelled_gets_no_second_one(available, creator):
     weekly(creator)
     payouts_create_due(now=MONDAY)
+    payout_cancel(payout=Payout.objects.get(), creator=creator)
 
     with pytest.raises(PayoutError, match="exists already"):
         payout_create_scheduled(creator=creator, period="2026-W49", amount_fen=10000)
 
     assert Payout.objects.count() == 1
+    assert payouts_create_due(now=WEDNESDAY) == 0
 
 
 def test_the_database_allows_one_payout_per_creator_and_period(creator):

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0010_payer_openid_and_simulated_auth_codes'),
+        ('payments', '0012_finance_and_support_groups'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
