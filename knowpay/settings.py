@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "csp",
     "rest_framework",
     "drf_spectacular",
+    # Admin only: export (never import) of the money lists, and a from/to date filter.
+    "import_export",
+    "rangefilter",
     "accounts",
     "courses",
     "payments",

@@ -10,6 +10,10 @@ from knowpay.views import media_serve
 
 SWAGGER_CDN = "https://cdn.jsdelivr.net"
 
+admin.site.site_header = "KnowPay administration"
+admin.site.site_title = "KnowPay administration"
+admin.site.index_title = "Payments, ledger, payouts and alerts"
+
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("courses.api_urls")),

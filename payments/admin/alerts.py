@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from payments.admin.core import ReadOnlyAdmin
 from payments.models import Alert, AlertSilence
-from payments.services.alerts import alert_resolve, alert_silence
+from payments.services.alerts import alert_resolve, alert_silence, alert_silence_end
 
 SILENCE_FOR = dt.timedelta(hours=24)
 
@@ -37,10 +37,10 @@ class AlertAdmin(ReadOnlyAdmin):
     actions = ["resolve", "silence_kind"]
 
     def has_resolve_permission(self, request):
-        return request.user.has_perm("payments.change_alert")
+        return request.user.has_perm("payments.resolve_alert")
 
     def has_silence_permission(self, request):
-        return request.user.has_perm("payments.add_alertsilence")
+        return request.user.has_perm("payments.silence_alert")
 
     @admin.action(description="Resolve (the same condition found again opens a new incident)", permissions=["resolve"])
     def resolve(self, request, queryset):
@@ -60,16 +60,17 @@ class AlertAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AlertSilence)
-class AlertSilenceAdmin(admin.ModelAdmin):
-    """Silences are added here (or by the alert list's action) and ended by deleting them."""
+class AlertSilenceAdmin(ReadOnlyAdmin):
+    """Silences are started from the alert list (its action) and ended here before their time."""
 
     list_display = ["kind", "until", "reason", "created_by", "created_at"]
     list_filter = ["kind"]
-    fields = ["kind", "until", "reason"]
+    actions = ["end_now"]
 
-    def has_change_permission(self, request, obj=None):
-        return False
+    def has_silence_permission(self, request):
+        return request.user.has_perm("payments.silence_alert")
 
-    def save_model(self, request, obj, form, change):
-        obj.created_by = request.user
-        super().save_model(request, obj, form, change)
+    @admin.action(description="End these silences now", permissions=["silence"])
+    def end_now(self, request, queryset):
+        ended = alert_silence_end(silences=queryset)
+        self.message_user(request, f"Ended: {ended}.", messages.SUCCESS)

@@ -57,6 +57,10 @@ class Alert(models.Model):
             models.CheckConstraint(condition=Q(occurrences__gte=1), name="alert_occurs_at_least_once"),
         ]
         indexes = [models.Index(fields=["status", "kind"], name="alert_status_kind_idx")]
+        permissions = [
+            ("resolve_alert", "Can resolve alerts"),
+            ("silence_alert", "Can silence a kind of alert for a while, and end a silence"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.subject} ({self.status})"
