@@ -51,8 +51,9 @@ demo: migrate
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_sales
 
+# The demo logs readable text; production (and `make worker`/`make beat` there) logs JSON lines.
 run: demo
-	HOST=$(HOST) PORT=$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
+	LOG_FORMAT=$${LOG_FORMAT:-text} HOST=$(HOST) PORT=$(PORT) $(PY) manage.py runserver $(HOST):$(PORT)
 
 lint: install-dev
 	$(VENV)/bin/ruff check .

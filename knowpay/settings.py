@@ -6,6 +6,7 @@ e-mail, local gateway simulators. Production is the same code with `DATABASE_URL
 """
 
 import os
+from email.utils import getaddresses
 from pathlib import Path
 
 import environ
@@ -61,6 +62,11 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First: every log line of a request carries its id, and every request is counted and timed.
+    "knowpay.request_id.RequestIdMiddleware",
+    "knowpay.metrics.RequestMetricsMiddleware",
+    # /healthz, /readyz, /metrics: answered before host, HTTPS and session handling (see knowpay.operating).
+    "knowpay.operating.OperatingEndpointsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Sandbox mode only: one host for the demo, so the session survives the gateway's return.
     "knowpay.middleware.CanonicalHostMiddleware",
@@ -76,7 +82,10 @@ MIDDLEWARE = [
 
 if not DEBUG:
     # Production serves collected static files itself; the dev server serves them from the apps.
-    MIDDLEWARE.insert(1, "whitenoise.middleware.WhiteNoiseMiddleware")
+    MIDDLEWARE.insert(
+        MIDDLEWARE.index("django.middleware.security.SecurityMiddleware") + 1,
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+    )
 
 ROOT_URLCONF = "knowpay.urls"
 WSGI_APPLICATION = "knowpay.wsgi.application"
@@ -220,19 +229,67 @@ PERMISSIONS_POLICY = {
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
-# --- Logging: payment warnings must reach the operator ----------------------------------------
+# --- Logging: one JSON object per line in production, readable text for the demo ----------------
 
+# json (default): every `extra=` field, the request id, time, level, logger. text: the same fields
+# as key=value after the message; the Makefile sets it for `make run`, `make worker`, `make beat`.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+if LOG_FORMAT not in ("json", "text"):
+    raise ImproperlyConfigured("LOG_FORMAT must be json or text.")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "knowpay.logs.RequestIdFilter"}},
+    "formatters": {"json": {"()": "knowpay.logs.JsonLineFormatter"}, "text": {"()": "knowpay.logs.TextFormatter"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["request_id"]},
+    },
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     "loggers": {
         "django.db.backends": {"level": "WARNING"},
         # Eager tasks (development) would log every success; workers set their own level.
         "celery.app.trace": {"level": "WARNING"},
     },
+}
+
+# People e-mailed by Django about server errors (500s) when DEBUG is off: "Name <a@b>,Other <c@d>".
+ADMINS = [(name, address) for name, address in getaddresses(env.list("ADMINS", default=[])) if address]
+SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+
+# --- Errors to Sentry (only with SENTRY_DSN; sent from a background thread, never blocking) ----------
+
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="development" if DEBUG else "production")
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    from knowpay.sentry import sentry_init
+
+    sentry_init(dsn=SENTRY_DSN, environment=SENTRY_ENVIRONMENT, traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE)
+
+# --- Metrics at /metrics (Prometheus) -----------------------------------------------------------
+
+# A scraper presents `Authorization: Bearer <METRICS_TOKEN>`, or calls from one of the allowed
+# networks (the direct peer address). Neither set: /metrics is 404. Development allows loopback.
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+METRICS_ALLOWED_NETWORKS = env.list("METRICS_ALLOWED_NETWORKS", default=["127.0.0.0/8", "::1/128"] if DEBUG else [])
+# Read by prometheus_client itself: a directory where every process (gunicorn workers, Celery
+# workers on the host) writes its figures, so a scrape of any one worker is whole. See knowpay/gunicorn_conf.py.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+
+# --- Cache (readiness probe, rate limits): local memory by default, Redis shared by every process --
+
+_cache_url = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": _cache_url,
+            # A dead or unreachable Redis fails fast instead of hanging the request.
+            "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1},
+        }
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "knowpay"}
+    )
 }
 
 # --- Django REST framework and the OpenAPI schema ---------------------------------------------
@@ -325,6 +382,14 @@ PAYOUT_MIN_FEN = env.int("PAYOUT_MIN_FEN", default=10000)
 PAYOUT_TRANSFER_CHANNEL = env.str("PAYOUT_TRANSFER_CHANNEL", default="sandbox" if PAYMENTS_SANDBOX else "alipay")
 # Seconds a single HTTP call to a gateway may take before it counts as unavailable.
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
+# Circuit breakers, one per channel and operation: after this many consecutive failures (no answer,
+# an answer we cannot trust, a contract violation; never a refusal) calls fail fast for
+# GATEWAY_BREAKER_RESET_SECONDS, then one trial call decides whether the circuit closes again.
+GATEWAY_BREAKER_FAIL_MAX = env.int("GATEWAY_BREAKER_FAIL_MAX", default=5)
+GATEWAY_BREAKER_RESET_SECONDS = env.int("GATEWAY_BREAKER_RESET_SECONDS", default=60)
+# Redis shared by every web and worker process, so they agree on each circuit; empty: each process
+# keeps its own. While this Redis is down, each process falls back to its own state.
+GATEWAY_BREAKER_REDIS_URL = env.str("GATEWAY_BREAKER_REDIS_URL", default="")
 # The fee each gateway's contract says it keeps of a payment, in basis points (60 = 0.6%, Alipay's
 # and WeChat Pay's standard rate). Reconciliation books every fee a bill shows and reports a fee
 # that differs from this rate; a channel not listed here has its fees booked as billed, unchecked.

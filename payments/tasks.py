@@ -1,13 +1,17 @@
 """Celery tasks: thin adapters that load by id, call one service, and retry gateway hiccups later.
 
-Every task is idempotent (acks are late, so a crashed worker's task runs again).
+Every task is idempotent (acks are late, so a crashed worker's task runs again). Tasks that call a
+gateway retry through Celery's own autoretry (exponential backoff with full jitter, capped) when
+it did not answer; a refusal is an answer and is never retried. Run eagerly (no broker) they
+never retry inside the request: the periodic sweeps pick the work up.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
 
-from celery import shared_task
+from celery import Task, shared_task
 
 from payments.gateways.base import GatewayError, GatewayRejected
 from payments.services import alerts, orders, outbox, payouts, reconciliation, refunds, settlement, sync
@@ -16,34 +20,49 @@ from payments.simulators import common as simulators
 logger = logging.getLogger(__name__)
 
 
-def _retry_later(task, exc: Exception) -> None:
-    if task.request.is_eager:
-        # No broker to schedule a retry with: the periodic sweeps pick this up.
-        logger.warning("%s failed; left for the periodic sweep: %s", task.name, exc)
-        return
-    raise task.retry(exc=exc, countdown=min(30 * 2**task.request.retries, 3600))
+class GatewayTask(Task):
+    """A task whose gateway call is retried by Celery: 30 s, 60 s, 120 s... at most an hour apart,
+    each delay drawn at random below that (so a recovering gateway is not hit by every retry at once)."""
+
+    autoretry_for = (GatewayError,)
+    dont_autoretry_for = (GatewayRejected,)
+    retry_backoff = 30
+    retry_backoff_max = 3600
+    retry_jitter = True
+    max_retries = 8
 
 
-@shared_task(bind=True, max_retries=8)
+@contextlib.contextmanager
+def _left_for_the_sweep_when_eager(task: Task):
+    """In eager mode (no broker) a gateway failure ends the task: a retry would run again at once,
+    inside the request. The periodic sweeps find the work by its state."""
+    try:
+        yield
+    except GatewayRejected:
+        raise
+    except GatewayError as exc:
+        if not task.request.is_eager:
+            raise
+        logger.warning("%s failed; left for the periodic sweep: %s", task.name, exc, extra={"task": task.name})
+
+
+@shared_task(bind=True, base=GatewayTask)
 def payment_close_task(self, payment_id: int) -> None:
     try:
-        sync.payment_close(payment_id=payment_id)
+        with _left_for_the_sweep_when_eager(self):
+            sync.payment_close(payment_id=payment_id)
     except GatewayRejected as exc:
         # WeChat refuses to close an order in its first five minutes: try again once they have passed.
         # Even if that fails the trade cannot be paid after the expiry we gave the gateway.
         if not self.request.is_eager and self.request.retries < 2:
             raise self.retry(exc=exc, countdown=330) from exc
         logger.info("close refused by gateway", extra={"payment": payment_id}, exc_info=True)
-    except GatewayError as exc:
-        _retry_later(self, exc)
 
 
-@shared_task(bind=True, max_retries=8)
+@shared_task(bind=True, base=GatewayTask)
 def refund_send_task(self, refund_id: int) -> None:
-    try:
+    with _left_for_the_sweep_when_eager(self):
         refunds.refund_send(refund_id=refund_id)
-    except GatewayError as exc:
-        _retry_later(self, exc)
 
 
 @shared_task(bind=True, max_retries=5)
@@ -81,15 +100,14 @@ def earnings_settle_due_task() -> int:
     return settlement.earnings_settle_due()
 
 
-@shared_task(bind=True, max_retries=8)
+@shared_task(bind=True, base=GatewayTask)
 def payout_send_task(self, payout_id: int) -> None:
     try:
-        payouts.payout_send(payout_id=payout_id)
+        with _left_for_the_sweep_when_eager(self):
+            payouts.payout_send(payout_id=payout_id)
     except payouts.PayoutError:
         # Its channel cannot transfer any more: it stays sending until configured; the sweep retries.
         logger.error("payout cannot be transferred", extra={"payout": payout_id}, exc_info=True)
-    except GatewayError as exc:
-        _retry_later(self, exc)
 
 
 @shared_task

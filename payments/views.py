@@ -26,6 +26,7 @@ from payments.gateways.base import (
     PaymentMethod,
     StartKind,
 )
+from payments.gateways.breakers import circuit_refusing
 from payments.models import Order
 from payments.receipts import receipt_pdf
 from payments.selectors.receipts import receipt_get
@@ -60,12 +61,24 @@ def payment_choices(device: Device) -> list[tuple[Gateway, PaymentMethod]]:
 def order_detail(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
     device = device_from_user_agent(request.headers.get("User-Agent", ""))
+    # A channel whose circuit is open stays listed, flagged and not selectable, so the learner sees
+    # why their usual way to pay is missing and picks another (see payments.gateways.breakers).
+    choices = (
+        [
+            (gateway, method, circuit_refusing(gateway.channel, "start_payment"))
+            for gateway, method in payment_choices(device)
+        ]
+        if order.status == Order.Status.PENDING
+        else []
+    )
+    available = [f"{gateway.channel}:{method.code}" for gateway, method, refusing in choices if not refusing]
     return render(
         request,
         "payments/order_detail.html",
         {
             "order": order,
-            "choices": payment_choices(device) if order.status == Order.Status.PENDING else [],
+            "choices": choices,
+            "preselected": available[0] if available else "",
             "payments": order.payments.all(),
             "refunds": order.refunds.all(),
             "refund_in_flight": selectors.refund_in_flight_for_order(order=order),

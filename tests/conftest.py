@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from knowpay.celery import app as celery_app
+from payments.gateways.breakers import breakers_reset
 from tests.factories import CourseFactory, CreatorFactory, UserFactory
 
 
@@ -31,6 +32,14 @@ def _test_settings(settings, tmp_path):
         **settings.STORAGES,
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_circuit_breakers():
+    # Circuits live as long as the process: one test's gateway outage must not open another's.
+    breakers_reset()
+    yield
+    breakers_reset()
 
 
 @pytest.fixture(autouse=True, scope="session")

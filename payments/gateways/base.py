@@ -39,6 +39,16 @@ class GatewayUnavailable(GatewayError):
     default_user_message = "The payment service is not answering right now. Please try again in a moment."
 
 
+class GatewayCircuitOpen(GatewayUnavailable):
+    """Not asked at all: this operation of the gateway failed repeatedly and its circuit is open
+    (payments.gateways.breakers). Handled like no answer; `user_message` names a way out."""
+
+    default_user_message = "The payment service is not answering. Please try again in a minute."
+
+    def __init__(self, message: str, *, code: str = "CIRCUIT_OPEN", user_message: str | None = None) -> None:
+        super().__init__(message, code=code, user_message=user_message)
+
+
 class GatewayResponseInvalid(GatewayError):
     """A reply we cannot trust: bad signature, wrong shape, unparseable. Treated like no reply."""
 

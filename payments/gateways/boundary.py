@@ -8,7 +8,9 @@ Each outbound operation (start, query, close, complete, refund, refund query, bi
   structured `extra`; so callers only ever handle the typed family of base.py;
 - the call is recorded (channel, operation, our ids, outcome, the gateway's code, duration, error)
   as a GatewayCall row, committed on its own (payments.services.gateway_calls);
-- a circuit breaker can later refuse a call before it is made, and count outcomes after it.
+- the circuit breaker of the channel's operation (payments.gateways.breakers) refuses the call
+  before it is made when the gateway has failed repeatedly, and counts how each call ended;
+- its outcome and duration are counted in the Prometheus metrics.
 
 Parsing a notification is guarded the same way (a GatewayContractViolation, not a rejection: the
 sender may be right and our module wrong, so the notification is recorded failed and sent again)
@@ -25,9 +27,14 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+import pybreaker
+
+from knowpay.metrics import GATEWAY_CALLS, GATEWAY_LATENCY
 from knowpay.money import minor_to_decimal
+from payments.gateways import breakers
 from payments.gateways.base import (
     Gateway,
+    GatewayCircuitOpen,
     GatewayConfigurationError,
     GatewayContractViolation,
     GatewayError,
@@ -63,6 +70,7 @@ def call_outcome(error: GatewayError | None) -> str:
     if error is None:
         return "ok"
     for kind, outcome in (
+        (GatewayCircuitOpen, "circuit_open"),
         (GatewayContractViolation, "contract_violation"),
         (GatewayRejected, "rejected"),
         (GatewayUnavailable, "unavailable"),
@@ -137,31 +145,50 @@ class GuardedGateway:
         started_at, clock = dt.datetime.now(dt.UTC), time.monotonic()
         result, error = None, None
         try:
-            result = getattr(self._gateway, operation)(*args, **kwargs)
+            with breakers.breaker_for(channel, operation).calling():
+                result = self._call_module(operation, ids, *args, **kwargs)
+        except pybreaker.CircuitBreakerError:
+            error = GatewayCircuitOpen(
+                f"{channel} {operation}: circuit open after repeated failures; not called",
+                user_message=breakers.circuit_open_message(channel, operation),
+            )
+            raise error from None
         except GatewayError as exc:
             error = exc
             raise
-        except Exception as exc:
-            error = GatewayContractViolation(f"{channel} {operation}: {type(exc).__name__}: {exc}"[:500])
-            logger.error(
-                "gateway module raised outside its contract",
-                extra={"channel": channel, "operation": operation, "error_type": type(exc).__name__, **ids},
-                exc_info=True,
-            )
-            raise error from exc
         finally:
+            seconds = time.monotonic() - clock
+            outcome = call_outcome(error)
+            GATEWAY_CALLS.labels(channel=channel, operation=operation, outcome=outcome).inc()
+            if outcome != "circuit_open":
+                GATEWAY_LATENCY.labels(channel=channel, operation=operation).observe(seconds)
             self._record(
                 channel=channel,
                 operation=operation,
                 started_at=started_at,
-                duration_ms=round((time.monotonic() - clock) * 1000),
-                outcome=call_outcome(error),
+                duration_ms=round(seconds * 1000),
+                outcome=outcome,
                 code=error.code if error else "",
                 result=_summary(result) if error is None else "",
                 error=f"{type(error).__name__}: {error}" if error else "",
                 **ids,
             )
         return result
+
+    def _call_module(self, operation: str, ids: dict, *args, **kwargs):
+        """The module's own call; anything outside the error family leaves as a contract violation."""
+        channel = self._gateway.channel
+        try:
+            return getattr(self._gateway, operation)(*args, **kwargs)
+        except GatewayError:
+            raise
+        except Exception as exc:
+            logger.error(
+                "gateway module raised outside its contract",
+                extra={"channel": channel, "operation": operation, "error_type": type(exc).__name__, **ids},
+                exc_info=True,
+            )
+            raise GatewayContractViolation(f"{channel} {operation}: {type(exc).__name__}: {exc}"[:500]) from exc
 
     def start_payment(self, request):
         return self._invoke("start_payment", request)

@@ -30,6 +30,7 @@ class GatewayCall(models.Model):
         CONFIGURATION = "configuration", "Our configuration is wrong"
         NOT_SUPPORTED = "not_supported", "Not offered by this gateway"
         CONTRACT_VIOLATION = "contract_violation", "Unexpected error in the gateway module"
+        CIRCUIT_OPEN = "circuit_open", "Not called: circuit open after repeated failures"
         ERROR = "error", "Other gateway error"
 
     channel = models.CharField(max_length=20)
@@ -73,6 +74,7 @@ class GatewayCall(models.Model):
                         "configuration",
                         "not_supported",
                         "contract_violation",
+                        "circuit_open",
                         "error",
                     ]
                 ),

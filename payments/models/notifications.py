@@ -72,6 +72,10 @@ class OutboxMessage(models.Model):
 
     class Meta:
         ordering = ["-created_at", "-id"]
+        indexes = [
+            # The backlog and its oldest message, read at every metrics scrape: only unsent rows.
+            models.Index(fields=["created_at"], condition=Q(sent_at__isnull=True), name="outbox_unsent_created_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.dedupe_key

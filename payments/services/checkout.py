@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
+from knowpay.metrics import PAYMENTS_STARTED
 from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import GatewayError, PaymentRequest, PaymentStart, StartKind
 from payments.models import Order, Payment
@@ -123,4 +124,5 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
         logger.warning("payment start failed", extra={"out_trade_no": attempt.out_trade_no}, exc_info=True)
         raise
     Payment.objects.filter(pk=attempt.pk).update(start_data=start.as_dict())
+    PAYMENTS_STARTED.labels(channel=channel).inc()
     return attempt, start

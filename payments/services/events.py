@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from courses.models import Enrollment
 from courses.services import enrollment_grant
+from knowpay.metrics import PAYMENTS_DUPLICATED, PAYMENTS_SUCCEEDED, count_after_commit
 from payments.gateways.base import PaymentEvent, TradeStatus
 from payments.models import Order, Payment
 from payments.services import ledger
@@ -110,6 +111,7 @@ def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> 
         payment.is_duplicate = True
         payment.save()
         _duplicate_payment_handle(order=order, payment=payment)
+        count_after_commit(PAYMENTS_DUPLICATED, channel=payment.channel)
         return ApplyResult(ApplyOutcome.DUPLICATE, payment)
 
     late = order.status == Order.Status.CLOSED
@@ -125,6 +127,7 @@ def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> 
     sale = ledger.ledger_sale_post(payment=payment)
     payments_close_at_gateway_later(order=order, keep=payment)
     notice_order_paid(order=order, sale=sale)
+    count_after_commit(PAYMENTS_SUCCEEDED, channel=payment.channel)
     if late:
         logger.warning("payment arrived after the order was closed; fulfilled", extra={"order_no": order.order_no})
     return ApplyResult(ApplyOutcome.FULFILLED_LATE if late else ApplyOutcome.FULFILLED, payment)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.utils import timezone
 
+from knowpay.metrics import NOTIFICATIONS
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, IncomingNotification, NotificationRejected, PaymentEvent
 from payments.models import GatewayNotification
@@ -115,6 +116,7 @@ def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack
     for name, value in fields.items():
         setattr(notification, name, value)
     notification.save(update_fields=["outcome", "detail", "processed_at", *fields])
+    NOTIFICATIONS.labels(channel=notification.channel, kind=notification.kind, outcome=outcome).inc()
     if outcome == GatewayNotification.Outcome.FAILED:
         notification_failed_alert(notification=notification)
     return NotificationResult(acknowledge=ack, notification=notification)

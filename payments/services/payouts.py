@@ -30,7 +30,7 @@ from accounts.models import CreatorProfile, User
 from knowpay.api import ServiceError
 from knowpay.money import format_cny
 from payments.gateways import UnknownChannel, gateway_get
-from payments.gateways.base import Gateway, GatewayError, GatewayRejected, TransferRequest
+from payments.gateways.base import Gateway, GatewayCircuitOpen, GatewayError, GatewayRejected, TransferRequest
 from payments.models import Payout, PayoutAllocation, PayoutSchedule
 from payments.money import fifo_allocate
 from payments.selectors.earnings import creator_available_fen, sale_unpaid_settled_list
@@ -278,6 +278,10 @@ def payouts_send_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) ->
     for payout_id in list(stuck.values_list("pk", flat=True)[:200]):
         try:
             payout = payout_send(payout_id=payout_id)
+        except GatewayCircuitOpen:
+            # Every payout goes through the one transfer channel: the rest wait for the next sweep.
+            logger.info("payout sweep paused: the transfer channel's circuit is open")
+            break
         except (GatewayError, PayoutError):
             logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
             continue

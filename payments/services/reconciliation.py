@@ -31,6 +31,7 @@ from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from knowpay.metrics import RECONCILIATION_RUNS
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, Statement, StatementEntry, StatementEntryKind
 from payments.models import (
@@ -82,6 +83,7 @@ def reconciliation_run(*, channel: str, day: dt.date) -> ReconciliationRun:
         ReconciliationRun.objects.filter(pk=run.pk).update(
             status=ReconciliationRun.Status.FAILED, finished_at=timezone.now(), detail=f"{code}{exc}"[:2000]
         )
+        RECONCILIATION_RUNS.labels(channel=channel, status=ReconciliationRun.Status.FAILED).inc()
         logger.warning("reconciliation failed", extra={"channel": channel, "day": str(day), "error": repr(exc)[:300]})
         alert_raise(
             kind=Alert.Kind.RECONCILIATION_FAILED,
@@ -92,6 +94,7 @@ def reconciliation_run(*, channel: str, day: dt.date) -> ReconciliationRun:
         raise
     alert_resolve(incident_key=f"reconciliation-failed:{channel}:{day}")
     run.refresh_from_db()
+    RECONCILIATION_RUNS.labels(channel=channel, status=run.status).inc()
     _alert_on_discrepancies(run)
     return run
 

@@ -18,8 +18,10 @@ from django.utils import timezone
 from accounts.models import User
 from courses.services import enrollment_revoke
 from knowpay.api import ServiceError
+from knowpay.metrics import REFUNDS, count_after_commit
 from payments.gateways import gateway_get
 from payments.gateways.base import (
+    GatewayCircuitOpen,
     GatewayError,
     GatewayRejected,
     RefundEvent,
@@ -108,6 +110,7 @@ def refund_approve(*, refund: Refund, staff: User, note: str = "") -> Refund:
         refund.decided_at = timezone.now()
         refund.decision_note = note[:300]
         refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+        count_after_commit(REFUNDS, state=Refund.Status.PROCESSING)
         _send_after_commit(refund)
     return refund
 
@@ -127,6 +130,7 @@ def refund_reject(*, refund: Refund, staff: User, note: str) -> Refund:
         refund.decided_at = timezone.now()
         refund.decision_note = note[:300]
         refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
+        count_after_commit(REFUNDS, state=Refund.Status.REJECTED)
         notice_refund_rejected(refund=refund, note=note)
     return refund
 
@@ -163,7 +167,7 @@ def _refund_create(*, order: Order, payment: Payment, amount_fen: int, kind: str
     sequence = Refund.objects.filter(order=order).count() + 1
     try:
         with transaction.atomic():
-            return Refund.objects.create(
+            refund = Refund.objects.create(
                 refund_no=refund_no_for(order.order_no, sequence),
                 order=order,
                 payment=payment,
@@ -175,6 +179,8 @@ def _refund_create(*, order: Order, payment: Payment, amount_fen: int, kind: str
             )
     except IntegrityError:
         raise RefundError("A refund for this order is already in progress.", code="in_flight") from None
+    count_after_commit(REFUNDS, state=status)
+    return refund
 
 
 def _send_after_commit(refund: Refund) -> None:
@@ -285,6 +291,7 @@ def _refund_succeed(*, refund_id: int, gateway_refund_no: str) -> RefundApplyRes
         if fully:
             enrollment_revoke(learner=order.learner, course=order.course, reason=f"Refunded ({refund.refund_no})")
     entry = ledger.ledger_refund_post(refund=refund)
+    count_after_commit(REFUNDS, state=Refund.Status.SUCCEEDED)
     notice_refund_succeeded(order=order, refund=refund, entry=entry)
     return RefundApplyResult(ApplyOutcome.REFUNDED, refund)
 
@@ -297,6 +304,7 @@ def _refund_fail(*, refund_id: int, reason: str) -> RefundApplyResult:
     refund.status = Refund.Status.FAILED
     refund.failure_reason = reason[:300]
     refund.save(update_fields=["status", "failure_reason", "updated_at"])
+    count_after_commit(REFUNDS, state=Refund.Status.FAILED)
     logger.warning("refund failed", extra={"refund_no": refund.refund_no, "reason": reason})
     return RefundApplyResult(ApplyOutcome.REFUND_FAILED, refund)
 
@@ -309,12 +317,19 @@ def refunds_sync_processing(*, older_than: dt.timedelta = dt.timedelta(minutes=2
     """
     stuck = Refund.objects.filter(status=Refund.Status.PROCESSING, updated_at__lte=timezone.now() - older_than)
     finished = 0
-    for refund_id in list(stuck.values_list("pk", flat=True)[:200]):
+    paused: set[str] = set()  # channels whose circuit is open: not asked again in this sweep
+    for refund_id, channel in list(stuck.values_list("pk", "payment__channel")[:200]):
+        if channel in paused:
+            continue
         try:
             try:
                 refund = refund_sync(refund_id=refund_id)
             except RefundNotFound:
                 refund = refund_send(refund_id=refund_id)
+        except GatewayCircuitOpen:
+            paused.add(channel)
+            logger.info("refund sync paused for a channel whose circuit is open", extra={"channel": channel})
+            continue
         except (GatewayError, EventMismatch):
             logger.warning("refund still unconfirmed", extra={"refund": refund_id}, exc_info=True)
             continue

@@ -11,7 +11,7 @@ import logging
 from django.utils import timezone
 
 from payments.gateways import gateway_get
-from payments.gateways.base import GatewayError, TradeAlreadyPaid, TradeNotFound
+from payments.gateways.base import GatewayCircuitOpen, GatewayError, TradeAlreadyPaid, TradeNotFound
 from payments.models import Order, Payment
 from payments.services.events import ApplyResult, EventMismatch, payment_closed_mark, payment_event_apply
 
@@ -95,9 +95,16 @@ def payments_sync_open(*, now: dt.datetime | None = None, older_than: dt.timedel
         status=Payment.Status.CREATED, created_at__lte=now - older_than, created_at__gte=now - dt.timedelta(days=2)
     )
     changed = 0
+    paused: set[str] = set()  # channels whose circuit is open: not asked again in this sweep
     for payment in open_attempts.order_by("created_at")[:500]:
+        if payment.channel in paused:
+            continue
         try:
             result = payment_sync(payment=payment)
+        except GatewayCircuitOpen:
+            paused.add(payment.channel)
+            logger.info("sync paused for a channel whose circuit is open", extra={"channel": payment.channel})
+            continue
         except (GatewayError, EventMismatch):
             logger.warning("sync query failed", extra={"out_trade_no": payment.out_trade_no}, exc_info=True)
             continue

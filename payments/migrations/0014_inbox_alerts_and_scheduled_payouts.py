@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0012_finance_and_support_groups'),
+        ('payments', '0013_gateway_call_circuit_open_and_outbox_backlog_index'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -46,7 +46,7 @@ def revoke(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("payments", "0013_inbox_alerts_and_scheduled_payouts"),
+        ("payments", "0014_inbox_alerts_and_scheduled_payouts"),
     ]
 
     operations = [
