@@ -56,6 +56,9 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "axes",
     "simple_history",
+    # Admin only: export (never import) of the money lists, and a from/to date filter.
+    "import_export",
+    "rangefilter",
     "accounts",
     "courses",
     "payments",
@@ -108,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "knowpay.context_processors.site",
+                "payments.context_processors.inbox",
             ],
             "builtins": ["knowpay.templatetags.money"],
         },
@@ -451,6 +455,9 @@ CELERY_BEAT_SCHEDULE = {
     "expire-idempotency-keys": {"task": "payments.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
     # Both gateways publish yesterday's bill by 10:00 Beijing time.
     "reconcile-yesterday": {"task": "payments.tasks.reconcile_yesterday_task", "schedule": crontab(hour=10, minute=30)},
+    "check-alerts": {"task": "payments.tasks.alerts_check_task", "schedule": 300.0},
+    # Creators' automatic payouts: hourly, so a missed run is made up within the period.
+    "create-scheduled-payouts": {"task": "payments.tasks.payouts_create_due_task", "schedule": 3600.0},
 }
 
 # --- Payments ---------------------------------------------------------------------------------
@@ -499,6 +506,19 @@ GATEWAY_BREAKER_REDIS_URL = env.str("GATEWAY_BREAKER_REDIS_URL", default="")
 # and WeChat Pay's standard rate). Reconciliation books every fee a bill shows and reports a fee
 # that differs from this rate; a channel not listed here has its fees booked as billed, unchecked.
 GATEWAY_FEE_BPS = env.dict("GATEWAY_FEE_BPS", cast={"value": int}, default={"alipay": 60, "wechat": 60})
+# --- Alerts to staff (payments/services/alerts.py): each incident told once, resolved when it clears ---
+# A payout still being transferred, or a refund still processing at the gateway, this long is stuck.
+ALERT_PAYOUT_STUCK_MINUTES = env.int("ALERT_PAYOUT_STUCK_MINUTES", default=60)
+# WeChat Pay refunds to a bank card take up to a few working days; Alipay's are immediate.
+ALERT_REFUND_STUCK_MINUTES = env.int("ALERT_REFUND_STUCK_MINUTES", default=1440)
+# The oldest unsent outbox e-mail waiting this long means sending is broken.
+ALERT_OUTBOX_BACKLOG_MINUTES = env.int("ALERT_OUTBOX_BACKLOG_MINUTES", default=30)
+# A channel's "notifications fail" incident resolves after this long without another failure.
+ALERT_NOTIFICATION_FAILED_QUIET_MINUTES = env.int("ALERT_NOTIFICATION_FAILED_QUIET_MINUTES", default=60)
+# Kinds of alert recorded without telling anyone (e.g. outbox_backlog during planned mail maintenance).
+ALERTS_SILENCED = env.list("ALERTS_SILENCED", default=[])
+# Besides ADMINS (e-mail only) and superusers, active staff in these groups get alerts in their inbox.
+ALERT_STAFF_GROUPS = env.list("ALERT_STAFF_GROUPS", default=["Finance"])
 # A notification body larger than this is stored truncated and refused.
 NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
 

@@ -7,6 +7,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 
 from knowpay.views import media_serve
 
+admin.site.site_header = "KnowPay administration"
+admin.site.site_title = "KnowPay administration"
+admin.site.index_title = "Payments, ledger, payouts and alerts"
+
 api_v1 = [
     path("", include("accounts.api_urls")),
     path("", include("courses.api_urls")),

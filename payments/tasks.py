@@ -14,7 +14,7 @@ import logging
 from celery import Task, shared_task
 
 from payments.gateways.base import GatewayError, GatewayRejected
-from payments.services import orders, outbox, payouts, reconciliation, refunds, settlement, sync
+from payments.services import alerts, orders, outbox, payouts, reconciliation, refunds, settlement, sync
 from payments.services.idempotency import idempotency_keys_expire
 from payments.simulators import common as simulators
 
@@ -126,3 +126,15 @@ def reconcile_yesterday_task() -> int:
 @shared_task
 def idempotency_keys_expire_task() -> int:
     return idempotency_keys_expire()
+
+
+@shared_task
+def alerts_check_task() -> int:
+    """Raise or resolve the alerts found by looking (stuck payouts and refunds, outbox, notifications)."""
+    return len(alerts.alerts_check())
+
+
+@shared_task
+def payouts_create_due_task() -> int:
+    """Create the automatic payouts due now; idempotent per creator and period."""
+    return payouts.payouts_create_due()

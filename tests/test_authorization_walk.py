@@ -26,7 +26,17 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from accounts.models import CreatorProfile, User
 from courses.models import Course, Enrollment, Lesson
-from payments.models import BlockedSubject, IdempotencyKey, LedgerEntry, Order, Payment, Payout, Refund
+from payments.models import (
+    BlockedSubject,
+    IdempotencyKey,
+    InboxItem,
+    LedgerEntry,
+    Order,
+    Payment,
+    Payout,
+    PayoutSchedule,
+    Refund,
+)
 from payments.services.payouts import payout_request
 from payments.services.refunds import refund_request
 from payments.services.settlement import earnings_settle_due
@@ -124,7 +134,7 @@ def world(settings) -> World:
         "bizpayurl?pr=walk": {"learner_a"},
         pending_a.order.order_no: {"learner_a"},
         pending_a.out_trade_no: {"learner_a"},
-        payout_a.payout_no: {"creator_a"},
+        payout_a.payout_no: {"creator_a", *STAFF},  # staff who may view payouts see its statement
         learner_a.email: {"learner_a"},
         creator_a.email: {"creator_a"},
         paid_b.order.order_no: {"learner_b", "creator_b"},
@@ -163,6 +173,7 @@ def world(settings) -> World:
         "capture_id": {"capture_id": "CAPTURE-WALK"},
         "name": {"name": "CERT-WALK"},
         "query_id": {"query_id": "Q-WALK"},
+        "inbox_item": {"item_id": InboxItem.objects.filter(user=learner_a).order_by("pk").first().pk},
     }
     return world
 
@@ -246,6 +257,14 @@ TARGETS: dict[str, tuple[str | None, dict]] = {
     "payments:earnings_payouts_csv": (None, {}),
     "payments:earnings_payout_request": (None, {"amount": "100.00"}),
     "payments:earnings_payout": ("payout", {}),
+    "payments:earnings_payout_schedule": (None, {"frequency": "weekly", "threshold": "100.00"}),
+    "payments:earnings_payout_cancel": ("payout", {}),
+    "payments:earnings_payout_statement": ("payout", {}),
+    "payments:earnings_payout_statement_pdf": ("payout", {}),
+    "payments:inbox": (None, {}),
+    "payments:inbox_read_all": (None, {}),
+    "payments:inbox_read": ("inbox_item", {}),
+    "payments:inbox_settings": (None, {"order_paid": "on"}),
     "courses:catalog": (None, {}),
     "courses:course_detail": ("slug", {}),
     "courses:enroll_free": ("slug", {}),
@@ -376,6 +395,8 @@ SNAPSHOT_MODELS = [
     LedgerEntry,
     IdempotencyKey,
     BlockedSubject,
+    InboxItem,
+    PayoutSchedule,
 ]
 IGNORED_FIELDS = {"last_login", "updated_at"}
 

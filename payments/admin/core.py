@@ -15,12 +15,20 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
+from rangefilter.filters import DateRangeFilter
 
 from knowpay.api import ServiceError
 from knowpay.crypto import mask
 from knowpay.forms import YuanAmountField
 from knowpay.history import HistoryAdmin
 from knowpay.money import fen_to_yuan, format_cny
+from payments.admin.exports import (
+    FinanceExportMixin,
+    OrderExport,
+    PaymentExport,
+    ReconciliationItemExport,
+    RefundExport,
+)
 from payments.gateways.base import GatewayError
 from payments.models import (
     BlockedSubject,
@@ -158,6 +166,18 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(status=queue[1]) if queue else queryset
 
 
+def _money_or_dash(field: str, label: str):
+    """As _money, for an amount that may be missing (a difference known on one side only)."""
+
+    def show(modeladmin, obj):
+        value = getattr(obj, field)
+        return "-" if value is None else format_cny(value)
+
+    show.short_description = label
+    show.admin_order_field = field
+    return show
+
+
 def _run_each(modeladmin, request, queryset, service, done: str) -> None:
     """Apply a service to each selected row; report every refusal by name, log every success."""
     succeeded = 0
@@ -207,7 +227,8 @@ def _refund_decide(request, refund: Refund, decision: str, note: str) -> Refund:
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
+class OrderAdmin(FinanceExportMixin, ReadOnlyAdmin):
+    resource_classes = [OrderExport]
     list_display = [
         "order_no",
         "learner",
@@ -219,7 +240,13 @@ class OrderAdmin(ReadOnlyAdmin):
         "created_at",
         "paid_at",
     ]
-    list_filter = ["status", "held_for_review", "paid_after_close", "created_at"]
+    list_filter = [
+        "status",
+        "held_for_review",
+        "paid_after_close",
+        ("created_at", DateRangeFilter),
+        ("paid_at", DateRangeFilter),
+    ]
     actions = ["release_review"]
     search_fields = ["order_no", "learner__username", "learner__email", "course__title", "payments__out_trade_no"]
     list_select_related = ["learner", "course"]
@@ -287,12 +314,13 @@ class OrderAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(FinanceExportMixin, ReadOnlyAdmin):
+    resource_classes = [PaymentExport]
     list_display = ["out_trade_no", "order", "channel", "method", "amount", "status", "is_duplicate", "created_at"]
     # The payer reference is encrypted at rest and shown masked.
     exclude = ["payer_ref"]
     readonly_fields = ["payer"]
-    list_filter = ["channel", "status", "is_duplicate", "created_at"]
+    list_filter = ["channel", "status", "is_duplicate", ("created_at", DateRangeFilter)]
     search_fields = ["out_trade_no", "gateway_trade_no", "order__order_no"]
     list_select_related = ["order"]
     actions = ["query_gateway"]
@@ -319,7 +347,8 @@ class RefundDecisionFilter(QueueFilter):
 
 
 @admin.register(Refund)
-class RefundAdmin(HistoryAdmin, ReadOnlyAdmin):
+class RefundAdmin(FinanceExportMixin, HistoryAdmin, ReadOnlyAdmin):
+    resource_classes = [RefundExport]
     list_display = [
         "refund_no",
         "order",
@@ -332,7 +361,7 @@ class RefundAdmin(HistoryAdmin, ReadOnlyAdmin):
         "decided_at",
         "created_at",
     ]
-    list_filter = [RefundDecisionFilter, "status", "kind", "risk_flagged", "created_at"]
+    list_filter = [RefundDecisionFilter, "status", "kind", "risk_flagged", ("created_at", DateRangeFilter)]
     search_fields = ["refund_no", "order__order_no", "payment__out_trade_no", "gateway_refund_no"]
     list_select_related = ["order", "requested_by", "decided_by"]
     readonly_fields = ["decide_link"]
@@ -496,7 +525,7 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
         "ledger_fees",
         "finished_at",
     ]
-    list_filter = ["status", "channel", "day"]
+    list_filter = ["status", "channel", ("day", DateRangeFilter)]
     inlines = [ReconciliationItemInline]
     readonly_fields = ["three_way_differences"]
     bill_fees = _money("bill_fees_fen", "Bill: gateway fees")
@@ -575,3 +604,16 @@ class BlockedSubjectAdmin(admin.ModelAdmin):
     def deactivate(self, request, queryset):
         updated = queryset.update(is_active=False)
         self.message_user(request, f"Switched off: {updated}.", messages.SUCCESS)
+
+
+@admin.register(ReconciliationItem)
+class ReconciliationItemAdmin(FinanceExportMixin, ReadOnlyAdmin):
+    """Every difference of every run in one list: filtered by kind, channel and day, and exported."""
+
+    resource_classes = [ReconciliationItemExport]
+    list_display = ["run", "kind", "entry_kind", "out_trade_no", "out_refund_no", "bill_amount", "our_amount", "note"]
+    list_filter = ["kind", "run__channel", ("run__day", DateRangeFilter)]
+    search_fields = ["out_trade_no", "out_refund_no", "note"]
+    list_select_related = ["run"]
+    bill_amount = _money_or_dash("bill_amount_fen", "Bill amount")
+    our_amount = _money_or_dash("our_amount_fen", "Our amount")

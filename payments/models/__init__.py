@@ -1,12 +1,14 @@
 """Payments data. Models hold data and invariants (as database constraints); logic lives in services."""
 
+from payments.models.alerts import Alert, AlertSilence
 from payments.models.gateway_calls import GatewayCall
 from payments.models.idempotency import IdempotencyKey
+from payments.models.inbox import InboxItem, NotificationPreference
 from payments.models.ledger import AppendOnlyError, LedgerAccount, LedgerEntry, LedgerLine
 from payments.models.notifications import GatewayNotification, OutboxMessage
 from payments.models.orders import Order, Payment, Refund
 from payments.models.payers import PayerOpenid
-from payments.models.payouts import Payout, PayoutAllocation
+from payments.models.payouts import Payout, PayoutAllocation, PayoutSchedule
 from payments.models.reconciliation import ReconciliationItem, ReconciliationRun
 from payments.models.risk import BlockedSubject, RiskDecision
 from payments.models.simulator import (
@@ -19,20 +21,25 @@ from payments.models.simulator import (
 )
 
 __all__ = [
+    "Alert",
+    "AlertSilence",
     "AppendOnlyError",
     "BlockedSubject",
     "GatewayCall",
     "GatewayNotification",
     "IdempotencyKey",
+    "InboxItem",
     "LedgerAccount",
     "LedgerEntry",
     "LedgerLine",
+    "NotificationPreference",
     "Order",
     "OutboxMessage",
     "PayerOpenid",
     "Payment",
     "Payout",
     "PayoutAllocation",
+    "PayoutSchedule",
     "ReconciliationItem",
     "ReconciliationRun",
     "Refund",

@@ -22,8 +22,8 @@ from knowpay.metrics import PAYMENTS_DUPLICATED, PAYMENTS_SUCCEEDED, count_after
 from payments.gateways.base import PaymentEvent, TradeStatus
 from payments.models import Order, Payment
 from payments.services import ledger, risk
+from payments.services.notices import notice_duplicate_payment, notice_order_paid
 from payments.services.orders import payments_close_at_gateway_later
-from payments.services.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -124,17 +124,11 @@ def _payment_succeed(*, payment_id: int, order_id: int, event: PaymentEvent) -> 
         learner=order.learner, course=order.course, source=Enrollment.Source.PURCHASE, reference=order.order_no
     )
     payment.order = order  # the ledger reads the course and its creator's fee from it
-    ledger.ledger_sale_post(payment=payment)
+    sale = ledger.ledger_sale_post(payment=payment)
     payments_close_at_gateway_later(order=order, keep=payment)
     if payment.payer_ref:
         risk.risk_payer_check(order=order, payer_ref=payment.payer_ref)
-    outbox_enqueue(
-        topic="order_paid",
-        key=f"order_paid:{order.order_no}",
-        to=order.learner.email,
-        subject=f"You now have “{order.course.title}”",
-        context={"order_no": order.order_no, "course": order.course.title, "amount_fen": order.amount_fen},
-    )
+    notice_order_paid(order=order, sale=sale)
     count_after_commit(PAYMENTS_SUCCEEDED, channel=payment.channel)
     if late:
         logger.warning("payment arrived after the order was closed; fulfilled", extra={"order_no": order.order_no})
@@ -157,13 +151,7 @@ def _duplicate_payment_handle(*, order: Order, payment: Payment) -> None:
 
     ledger.ledger_duplicate_payment_post(payment=payment)
     refund_create_for_duplicate(payment=payment)
-    outbox_enqueue(
-        topic="duplicate_payment",
-        key=f"duplicate_payment:{payment.out_trade_no}",
-        to=order.learner.email,
-        subject="You paid twice; we are refunding the second payment",
-        context={"order_no": order.order_no, "course": order.course.title, "amount_fen": payment.amount_fen},
-    )
+    notice_duplicate_payment(order=order, payment=payment)
     logger.warning("duplicate payment; automatic refund started", extra={"out_trade_no": payment.out_trade_no})
 
 

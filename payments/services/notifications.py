@@ -19,6 +19,7 @@ from knowpay.metrics import NOTIFICATIONS
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, IncomingNotification, NotificationRejected, PaymentEvent
 from payments.models import GatewayNotification
+from payments.services.alerts import notification_failed_alert
 from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
 from payments.services.refunds import refund_event_apply
 
@@ -143,4 +144,6 @@ def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack
     rows = GatewayNotification.objects.filter(pk=notification.pk).exclude(outcome=GatewayNotification.Outcome.PROCESSED)
     rows.update(outcome=outcome, detail=detail, processed_at=notification.processed_at, **fields)
     NOTIFICATIONS.labels(channel=notification.channel, kind=notification.kind, outcome=outcome).inc()
+    if outcome == GatewayNotification.Outcome.FAILED:
+        notification_failed_alert(notification=notification)
     return NotificationResult(acknowledge=ack, notification=notification)

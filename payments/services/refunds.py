@@ -34,8 +34,8 @@ from payments.selectors.orders import refund_deadline
 from payments.services import ledger, risk
 from payments.services.checkout import notify_url
 from payments.services.events import ApplyOutcome, EventMismatch
+from payments.services.notices import notice_refund_rejected, notice_refund_succeeded
 from payments.services.numbers import refund_no_for
-from payments.services.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -143,13 +143,7 @@ def refund_reject(*, refund: Refund, staff: User, note: str) -> Refund:
         refund.decision_note = note[:300]
         refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
         count_after_commit(REFUNDS, state=Refund.Status.REJECTED)
-        outbox_enqueue(
-            topic="refund_rejected",
-            key=f"refund_rejected:{refund.refund_no}",
-            to=refund.order.learner.email,
-            subject="Your refund request was declined",
-            context={"order_no": refund.order.order_no, "course": refund.order.course.title, "note": note},
-        )
+        notice_refund_rejected(refund=refund, note=note)
     return refund
 
 
@@ -308,15 +302,9 @@ def _refund_succeed(*, refund_id: int, gateway_refund_no: str) -> RefundApplyRes
         order.save(update_fields=["refunded_fen", "status", "updated_at"])
         if fully:
             enrollment_revoke(learner=order.learner, course=order.course, reason=f"Refunded ({refund.refund_no})")
-    ledger.ledger_refund_post(refund=refund)
+    entry = ledger.ledger_refund_post(refund=refund)
     count_after_commit(REFUNDS, state=Refund.Status.SUCCEEDED)
-    outbox_enqueue(
-        topic="refund_succeeded",
-        key=f"refund_succeeded:{refund.refund_no}",
-        to=order.learner.email,
-        subject="Your refund is on its way",
-        context={"order_no": order.order_no, "course": order.course.title, "amount_fen": refund.amount_fen},
-    )
+    notice_refund_succeeded(order=order, refund=refund, entry=entry)
     return RefundApplyResult(ApplyOutcome.REFUNDED, refund)
 
 
