@@ -2,13 +2,29 @@ from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
 from accounts.models import CreatorProfile, User
+from knowpay.crypto import mask
+from knowpay.history import HistoryAdmin
 
 
-class CreatorProfileInline(admin.StackedInline):
+class MaskedPayoutFields:
+    """The payout identity is encrypted at rest and only ever shown masked; creators change it
+    themselves (with their password, and an e-mail to them), never through admin."""
+
+    @admin.display(description="Payout Alipay account")
+    def payout_account(self, profile: CreatorProfile) -> str:
+        return mask(profile.payout_alipay_account) or "-"
+
+    @admin.display(description="Real name on it")
+    def payout_name(self, profile: CreatorProfile) -> str:
+        return mask(profile.payout_alipay_name, keep=1) or "-"
+
+
+class CreatorProfileInline(MaskedPayoutFields, admin.StackedInline):
     model = CreatorProfile
     can_delete = False
     extra = 0
-    fields = ["display_name", "bio", "payout_alipay_account", "payout_alipay_name", "platform_fee_bps"]
+    fields = ["display_name", "bio", "payout_account", "payout_name", "payout_changed_at", "platform_fee_bps"]
+    readonly_fields = ["payout_account", "payout_name", "payout_changed_at"]
 
 
 @admin.register(User)
@@ -40,17 +56,22 @@ class UserAdmin(DjangoUserAdmin):
 
 
 @admin.register(CreatorProfile)
-class CreatorProfileAdmin(admin.ModelAdmin):
-    list_display = [
-        "display_name",
-        "user",
-        "payout_alipay_account",
-        "payout_alipay_name",
-        "platform_fee_bps",
-        "created_at",
-    ]
-    list_filter = [("payout_alipay_account", admin.EmptyFieldListFilter), "created_at"]
-    search_fields = ["display_name", "user__username", "user__email", "payout_alipay_account", "payout_alipay_name"]
+class CreatorProfileAdmin(MaskedPayoutFields, HistoryAdmin):
+    list_display = ["display_name", "user", "payout_account", "payout_changed_at", "platform_fee_bps", "created_at"]
+    list_filter = [("payout_alipay_account", admin.EmptyFieldListFilter), "payout_changed_at", "created_at"]
+    # Encrypted columns cannot be searched.
+    search_fields = ["display_name", "user__username", "user__email"]
     list_select_related = ["user"]
     raw_id_fields = ["user"]
-    readonly_fields = ["created_at", "updated_at"]
+    fields = [
+        "user",
+        "display_name",
+        "bio",
+        "payout_account",
+        "payout_name",
+        "payout_changed_at",
+        "platform_fee_bps",
+        "created_at",
+        "updated_at",
+    ]
+    readonly_fields = ["payout_account", "payout_name", "payout_changed_at", "created_at", "updated_at"]

@@ -1,15 +1,19 @@
 """Input validation for the account pages; saving is left to accounts.services."""
 
+import hashlib
 import re
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
+from django.urls import reverse
 
 from accounts.models import CreatorProfile, User
-from accounts.selectors import user_email_taken, user_username_taken
+from knowpay.mail import mail_enqueue
 
 _MAINLAND_MOBILE = re.compile(r"\A1\d{10}\Z")
 
@@ -34,17 +38,8 @@ class SignupForm(forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean_username(self) -> str:
-        username = self.cleaned_data["username"]
-        if user_username_taken(username=username):
-            raise ValidationError("That username is already taken.", code="username_taken")
-        return username
-
-    def clean_email(self) -> str:
-        email = self.cleaned_data["email"]
-        if user_email_taken(email=email):
-            raise ValidationError("An account with this e-mail address already exists.", code="email_taken")
-        return email
+    # No "already taken" errors here: whether a username or address is registered is never shown
+    # (accounts.services.user_signup tells the mailbox owner instead).
 
     def clean(self) -> dict:
         cleaned = super().clean()
@@ -62,7 +57,18 @@ class SignupForm(forms.Form):
 
 
 class CreatorProfileForm(forms.ModelForm):
-    """Validates against the model's own limits; accounts.services writes the profile."""
+    """Validates against the model's own limits; accounts.services writes the profile.
+
+    On the edit page, `password` is asked for: a change of the payout account or name needs it.
+    """
+
+    password = forms.CharField(
+        label="Current password",
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text="Needed only to change the payout account or name.",
+    )
 
     class Meta:
         model = CreatorProfile
@@ -90,3 +96,23 @@ class CreatorProfileForm(forms.ModelForm):
                 "Enter an 11-digit mobile number or an e-mail address.", code="invalid_alipay_account"
             ) from None
         return account
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's password reset, with the e-mail sent through the outbox like every other message."""
+
+    def send_mail(
+        self, subject_template_name, email_template_name, context, from_email, to_email, html_email_template_name=None
+    ):
+        user = context["user"]
+        path = reverse("accounts:password_reset_confirm", kwargs={"uidb64": context["uid"], "token": context["token"]})
+        mail_enqueue(
+            topic="password_reset",
+            # The key names the link without containing it: keys are shown to staff.
+            key=f"password_reset:{user.pk}:{hashlib.sha256(context['token'].encode()).hexdigest()[:24]}",
+            to=to_email,
+            subject="Reset your KnowPay password",
+            template="accounts/email/password_reset.txt",
+            context={"username": user.get_username(), "reset_url": settings.SITE_URL + path},
+            secret=True,
+        )

@@ -3,15 +3,6 @@
 from accounts.models import CreatorProfile, User
 
 
-def user_username_taken(*, username: str) -> bool:
-    # Case-insensitive, so "Alice" and "alice" cannot both sign up and be confused with each other.
-    return User.objects.filter(username__iexact=username).exists()
-
-
-def user_email_taken(*, email: str) -> bool:
-    return User.objects.filter(email__iexact=email).exists()
-
-
 def creator_profile_get(*, user: User) -> CreatorProfile | None:
     if not user.is_authenticated:
         return None

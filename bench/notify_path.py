@@ -12,10 +12,14 @@ Sales of different creators must not serialise on a shared row. Target: 4 proces
 from __future__ import annotations
 
 import multiprocessing
+import os
 
 from harness import best_of, django_with_test_database, report, timed
 
 COUNT = 150
+
+# The benchmark measures processing, not the per-address notify limit every request here would share.
+os.environ.setdefault("RATE_LIMIT_NOTIFY", "1000000/m")
 
 
 def main() -> None:

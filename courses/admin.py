@@ -7,8 +7,8 @@ from courses.forms import YuanPriceField
 from courses.models import Course, Enrollment, Lesson
 from courses.services import course_archive, course_cover_file_discard, course_publish, course_unpublish
 from courses.validators import cover_image_validate
-from knowpay.admin import BoundedDateHierarchyMixin
 from knowpay.api import ServiceError
+from knowpay.history import HistoryAdmin
 from knowpay.money import format_cny
 
 
@@ -31,7 +31,7 @@ class CourseAdminForm(forms.ModelForm):
 
 
 @admin.register(Course)
-class CourseAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
+class CourseAdmin(HistoryAdmin):
     """Editing needs change_course; so do publish, unpublish and archive (view_course only looks)."""
 
     form = CourseAdminForm
@@ -89,7 +89,7 @@ class CourseAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
 
 
 @admin.register(Enrollment)
-class EnrollmentAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
+class EnrollmentAdmin(admin.ModelAdmin):
     """Read-only: access is granted and revoked by courses.services (free enrollment, payments, refunds)."""
 
     list_display = ["learner", "course", "source", "reference", "granted_at", "revoked_at"]

@@ -42,6 +42,7 @@ from courses.services import (
     lesson_update,
 )
 from courses.validators import cover_image_validate
+from knowpay.api import AsciiIntegerField
 from knowpay.money import format_cny
 
 # --- Serializers: one per shape, named uniquely so the OpenAPI components do not collide ----------
@@ -116,7 +117,9 @@ class StudioCourseInputSerializer(serializers.Serializer):
         validators=[cover_image_validate],
         help_text="Multipart upload; null removes it.",
     )
-    price_fen = serializers.IntegerField(min_value=0, max_value=COURSE_PRICE_MAX_FEN, help_text="0 makes it free.")
+    price_fen = AsciiIntegerField(
+        min_value=0, max_value=COURSE_PRICE_MAX_FEN, help_text="0 makes it free. ASCII digits only."
+    )
 
 
 class StudioLessonOutputSerializer(serializers.Serializer):
@@ -166,6 +169,10 @@ class StudioLessonMoveInputSerializer(serializers.Serializer):
 # --- Learner endpoints ----------------------------------------------------------------------------
 
 
+class CatalogQueryInputSerializer(serializers.Serializer):
+    q = serializers.CharField(required=False, allow_blank=True, max_length=200)
+
+
 class CatalogPagination(PageNumberPagination):
     page_size = 12
 
@@ -183,7 +190,10 @@ class CourseListApi(ListAPIView):
     serializer_class = CourseCardOutputSerializer
 
     def get_queryset(self):
-        return course_list_published(query=self.request.query_params.get("q", "").strip())
+        # DRF's CharField refuses NUL bytes and trims; an invalid search is a 400, not a database error.
+        params = CatalogQueryInputSerializer(data=self.request.query_params)
+        params.is_valid(raise_exception=True)
+        return course_list_published(query=params.validated_data.get("q", ""))
 
     @extend_schema(
         operation_id="courses_list",

@@ -1,7 +1,6 @@
 from django.urls import path
 
-import courses.converters  # noqa: F401 (registers "uslug")
-from courses import api
+from courses import api, converters  # noqa: F401 (converters registers <uslug:...>)
 
 # Included by knowpay.urls inside the "api" namespace: reverse("api:course-list").
 urlpatterns = [

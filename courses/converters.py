@@ -1,5 +1,3 @@
-"""Path converters; importing this module registers them (once, whichever URLconf comes first)."""
-
 from django.urls import register_converter
 
 
@@ -18,4 +16,6 @@ class UnicodeSlugConverter:
         return value
 
 
+# Registered once, when the first URL module that uses <uslug:...> imports this one. A slug with
+# anything else in it (a NUL byte, a dot) matches no URL: a 404, never a database error.
 register_converter(UnicodeSlugConverter, "uslug")

@@ -1,6 +1,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
 
 class Course(models.Model):
@@ -21,6 +22,8 @@ class Course(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     published_at = models.DateTimeField(null=True, blank=True)
+    # Price and status changes, with who made them (admin history); the texts and cover are not kept.
+    history = HistoricalRecords(excluded_fields=["summary", "description", "cover"])
 
     class Meta:
         ordering = ["-published_at", "-id"]

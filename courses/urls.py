@@ -1,7 +1,6 @@
 from django.urls import path
 
-import courses.converters  # noqa: F401 (registers "uslug")
-from courses import studio_views, views
+from courses import converters, studio_views, views  # noqa: F401 (converters registers <uslug:...>)
 
 app_name = "courses"
 

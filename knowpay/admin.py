@@ -1,5 +1,6 @@
-"""What every ModelAdmin of ours shares."""
+"""What every ModelAdmin shares, ours and those of the libraries we install (axes, history)."""
 
+from django.contrib.admin import AdminSite
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import ChangeList
 
@@ -15,6 +16,11 @@ class BoundedDateChangeList(ChangeList):
             raise IncorrectLookupParameters(exc) from exc
 
 
-class BoundedDateHierarchyMixin:
-    def get_changelist(self, request, **kwargs):
-        return BoundedDateChangeList
+def change_lists_bound(site: AdminSite) -> None:
+    """Give every registered ModelAdmin that uses Django's own change list the bounded one.
+
+    Called once the admin modules are loaded, so third-party admins get it too.
+    """
+    for model_admin in site._registry.values():
+        if model_admin.get_changelist(None) is ChangeList:
+            model_admin.get_changelist = lambda request, **kwargs: BoundedDateChangeList

@@ -5,6 +5,7 @@ e-mail, local gateway simulators. Production is the same code with `DATABASE_URL
 `CELERY_BROKER_URL`, `DEBUG=false` and real secrets; `.env.example` documents every variable.
 """
 
+import datetime as dt
 import os
 from email.utils import getaddresses
 from pathlib import Path
@@ -50,7 +51,14 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "csp",
     "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "axes",
+    "simple_history",
+    # Admin only: export (never import) of the money lists, and a from/to date filter.
+    "import_export",
+    "rangefilter",
     "accounts",
     "courses",
     "payments",
@@ -75,6 +83,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Records who made each change kept in a model's history (creator profiles, prices, refunds, payouts).
+    "simple_history.middleware.HistoryRequestMiddleware",
+    # Last: turns a locked-out log-in into the lockout page (or the API's error).
+    "axes.middleware.AxesMiddleware",
 ]
 
 if not DEBUG:
@@ -99,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "knowpay.context_processors.site",
+                "payments.context_processors.inbox",
             ],
             "builtins": ["knowpay.templatetags.money"],
         },
@@ -144,6 +157,8 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Axes first: it refuses a locked-out user or address before the password is even checked.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "courses:catalog"
 LOGOUT_REDIRECT_URL = "courses:catalog"
@@ -224,6 +239,8 @@ PERMISSIONS_POLICY = {
 }
 if env.bool("USE_X_FORWARDED_PROTO", default=False):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Behind our proxy, the client's address is the last X-Forwarded-For entry (rate limits, lockout, risk).
+USE_X_FORWARDED_FOR = env.bool("USE_X_FORWARDED_FOR", default=False)
 
 # --- Logging: one JSON object per line in production, readable text for the demo ----------------
 
@@ -245,6 +262,8 @@ LOGGING = {
         "django.db.backends": {"level": "WARNING"},
         # Eager tasks (development) would log every success; workers set their own level.
         "celery.app.trace": {"level": "WARNING"},
+        # Axes logs every start and every successful log-in; its lockout warnings still come through.
+        "axes": {"level": "WARNING"},
     },
 }
 
@@ -291,25 +310,121 @@ CACHES = {
 # --- Django REST framework and the OpenAPI schema ---------------------------------------------
 
 REST_FRAMEWORK = {
-    "DEFAULT_AUTHENTICATION_CLASSES": ["rest_framework.authentication.SessionAuthentication"],
+    # A bearer token first, so a request without credentials is told 401 with WWW-Authenticate.
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
     "PAGE_SIZE": 20,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "knowpay.api.exception_handler",
+    # Every caller has a budget per minute; some operations have their own, smaller one (scope).
+    "DEFAULT_THROTTLE_CLASSES": [
+        "knowpay.throttling.AnonRateThrottle",
+        "knowpay.throttling.UserRateThrottle",
+        "knowpay.throttling.WriteScopedRateThrottle",
+    ],
+    # Throttles key on REMOTE_ADDR, or behind our proxy on the one X-Forwarded-For entry it added.
+    "NUM_PROXIES": 1 if USE_X_FORWARDED_FOR else 0,
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env.str("API_RATE_ANON", default="120/min"),
+        "user": env.str("API_RATE_USER", default="600/min"),
+        # Token log-in and refresh, per address.
+        "auth": env.str("API_RATE_AUTH", default="20/min"),
+        # Money operations (order, pay, "I have paid", refund and payout requests), per user.
+        "money": env.str("API_RATE_MONEY", default="30/min"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "KnowPay API",
-    "DESCRIPTION": "Courses, orders, payments, refunds and creator earnings. Amounts are integer fen.",
+    "DESCRIPTION": (
+        "Courses, orders, payments, refunds and creator earnings. Amounts are integer fen. "
+        "Authenticate with a bearer token from `/api/v1/auth/token/` (or the browser session). "
+        'Every error has one shape: `{"error": {"code", "message", "fields"}}`. Money POSTs honour '
+        "an `Idempotency-Key` header: the same key and body replay the first answer."
+    ),
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI and Redoc are served from our own static files, not a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     # Several models have a "status"; name each enum after its model.
     "ENUM_NAME_OVERRIDES": {
         "CourseStatusEnum": "courses.models.Course.Status",
         "OrderStatusEnum": "payments.models.Order.Status",
         "RefundStatusEnum": "payments.models.Refund.Status",
     },
+    # Every operation documents the error envelope for the errors it can answer.
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "knowpay.api.error_responses_hook",
+    ],
 }
+
+# Tokens for non-browser clients: short-lived access, rotating refresh; a password change revokes
+# every token issued before it (they carry a digest of the password hash, as sessions do).
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": dt.timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=10)),
+    "REFRESH_TOKEN_LIFETIME": dt.timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": True,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "CHECK_REVOKE_TOKEN": True,
+    "TOKEN_OBTAIN_SERIALIZER": "accounts.tokens.TokenObtainSerializer",
+    "TOKEN_REFRESH_SERIALIZER": "accounts.tokens.TokenRefreshSerializer",
+}
+
+# --- Cache (rate limits, throttles): local memory by default, Redis shared by every process in production
+
+_cache_url = env.str("CACHE_URL", default="")
+CACHES = {
+    "default": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _cache_url}
+        if _cache_url
+        else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "knowpay"}
+    )
+}
+
+# --- Rate limits of the pages and notify endpoints (per client address; "count/period", s m h d) --
+
+RATE_LIMITS = {
+    "login": env.str("RATE_LIMIT_LOGIN", default="20/m"),
+    "signup": env.str("RATE_LIMIT_SIGNUP", default="10/h"),
+    "password_reset": env.str("RATE_LIMIT_PASSWORD_RESET", default="5/h"),
+    "checkout": env.str("RATE_LIMIT_CHECKOUT", default="30/m"),
+    "order_check": env.str("RATE_LIMIT_ORDER_CHECK", default="20/m"),
+    # Gateways send from few addresses, and resend until acknowledged: a generous ceiling.
+    "notify": env.str("RATE_LIMIT_NOTIFY", default="600/m"),
+}
+
+# History of creator profiles, course prices, refunds and payouts: shown in admin, never reverted there.
+SIMPLE_HISTORY_REVERT_DISABLED = True
+
+# --- Log-in hardening (django-axes): lockout per account and per address --------------------
+
+AXES_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("LOGIN_COOLOFF_MINUTES", default=30))
+# Each counts on its own: too many failures for one username, or from one address, lock it.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "accounts.views.lockout"
+AXES_SENSITIVE_PARAMETERS = ["password", "password1", "password2", "old_password", "new_password1", "new_password2"]
+AXES_CLIENT_IP_CALLABLE = "knowpay.ratelimit.client_ip"
+
+# --- Payment data at rest: creators' payout identity and payer references are encrypted ---------
+
+# Fernet keys (url-safe base64 of 32 bytes), newest first: the first encrypts, all decrypt; rotate
+# with `manage.py encryption_rotate`. The public development key is refused when DEBUG is off.
+DEFAULT_FIELD_ENCRYPTION_KEY = "a25vd3BheS1wdWJsaWMtZGV2LWtleS1OT1QtU0FGRSE="
+FIELD_ENCRYPTION_KEYS = env.list("FIELD_ENCRYPTION_KEYS", default=[]) or (
+    [DEFAULT_FIELD_ENCRYPTION_KEY] if DEBUG else []
+)
+if not DEBUG and (not FIELD_ENCRYPTION_KEYS or DEFAULT_FIELD_ENCRYPTION_KEY in FIELD_ENCRYPTION_KEYS):
+    raise ImproperlyConfigured("FIELD_ENCRYPTION_KEYS must be set (to keys of your own) when DEBUG is false.")
 
 # --- Celery: eager (no broker) unless CELERY_BROKER_URL is set --------------------------------
 
@@ -361,8 +476,12 @@ CELERY_BEAT_SCHEDULE = {
     "settle-earnings": {"task": "payments.tasks.earnings_settle_due_task", "schedule": 3600.0},
     "send-stuck-payouts": {"task": "payments.tasks.payouts_send_stuck_task", "schedule": 300.0},
     "finish-stuck-notifications": {"task": "payments.tasks.notifications_finish_stuck_task", "schedule": 300.0},
+    "expire-idempotency-keys": {"task": "payments.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
     # Both gateways publish yesterday's bill by 10:00 Beijing time.
     "reconcile-yesterday": {"task": "payments.tasks.reconcile_yesterday_task", "schedule": crontab(hour=10, minute=30)},
+    "check-alerts": {"task": "payments.tasks.alerts_check_task", "schedule": 300.0},
+    # Creators' automatic payouts: hourly, so a missed run is made up within the period.
+    "create-scheduled-payouts": {"task": "payments.tasks.payouts_create_due_task", "schedule": 3600.0},
 }
 
 # --- Payments ---------------------------------------------------------------------------------
@@ -414,11 +533,33 @@ GATEWAY_BREAKER_REDIS_URL = env.str("GATEWAY_BREAKER_REDIS_URL", default="")
 # and WeChat Pay's standard rate). Reconciliation books every fee a bill shows and reports a fee
 # that differs from this rate; a channel not listed here has its fees booked as billed, unchecked.
 GATEWAY_FEE_BPS = env.dict("GATEWAY_FEE_BPS", cast={"value": int}, default={"alipay": 60, "wechat": 60})
+# --- Alerts to staff (payments/services/alerts.py): each incident told once, resolved when it clears ---
+# A payout still being transferred, or a refund still processing at the gateway, this long is stuck.
+ALERT_PAYOUT_STUCK_MINUTES = env.int("ALERT_PAYOUT_STUCK_MINUTES", default=60)
+# WeChat Pay refunds to a bank card take up to a few working days; Alipay's are immediate.
+ALERT_REFUND_STUCK_MINUTES = env.int("ALERT_REFUND_STUCK_MINUTES", default=1440)
+# The oldest unsent outbox e-mail waiting this long means sending is broken.
+ALERT_OUTBOX_BACKLOG_MINUTES = env.int("ALERT_OUTBOX_BACKLOG_MINUTES", default=30)
+# A channel's "notifications fail" incident resolves after this long without another failure.
+ALERT_NOTIFICATION_FAILED_QUIET_MINUTES = env.int("ALERT_NOTIFICATION_FAILED_QUIET_MINUTES", default=60)
+# Kinds of alert recorded without telling anyone (e.g. outbox_backlog during planned mail maintenance).
+ALERTS_SILENCED = env.list("ALERTS_SILENCED", default=[])
+# Besides ADMINS (e-mail only) and superusers, active staff in these groups get alerts in their inbox.
+ALERT_STAFF_GROUPS = env.list("ALERT_STAFF_GROUPS", default=["Finance"])
 # A notification body larger than this is stored truncated and refused.
 NOTIFY_MAX_BODY_BYTES = env.int("NOTIFY_MAX_BODY_BYTES", default=65536)
-# Staff e-mailed (through the outbox) when money needs a person, e.g. a second gateway trade for a
-# paid attempt. Empty: the ERROR log and the admin lists are the only alert.
-PAYMENTS_ALERT_EMAILS = env.list("PAYMENTS_ALERT_EMAILS", default=[])
+
+# Risk rules (payments.services.risk): each decision is recorded for staff.
+# A payout account changed this recently holds payouts (requests and approvals are refused).
+RISK_PAYOUT_ACCOUNT_COOLDOWN_HOURS = env.int("RISK_PAYOUT_ACCOUNT_COOLDOWN_HOURS", default=24)
+# More orders than this in the last hour, by one learner or from one address, go to review.
+RISK_ORDERS_PER_LEARNER_PER_HOUR = env.int("RISK_ORDERS_PER_LEARNER_PER_HOUR", default=10)
+RISK_ORDERS_PER_IP_PER_HOUR = env.int("RISK_ORDERS_PER_IP_PER_HOUR", default=30)
+# More refund requests than this in the last day, by one learner or from one address, are flagged for review.
+RISK_REFUNDS_PER_LEARNER_PER_DAY = env.int("RISK_REFUNDS_PER_LEARNER_PER_DAY", default=3)
+RISK_REFUNDS_PER_IP_PER_DAY = env.int("RISK_REFUNDS_PER_IP_PER_DAY", default=10)
+# How long an Idempotency-Key is remembered for a money POST of the API.
+IDEMPOTENCY_KEY_HOURS = env.int("IDEMPOTENCY_KEY_HOURS", default=24)
 
 _SANDBOX_KEYS = BASE_DIR / "payments" / "simulators" / "keys"
 

@@ -3,7 +3,7 @@
 import datetime as dt
 
 from django.conf import settings
-from django.core.checks import Error, Warning, register
+from django.core.checks import Error, register
 
 from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import GatewayError
@@ -68,20 +68,6 @@ def check_order_timeout_fits_every_channel(app_configs=None, **kwargs):
                 )
             )
     return errors
-
-
-@register("payments")
-def check_alert_recipients(app_configs=None, **kwargs):
-    """Outside the sandbox someone must hear about money that needs a person (payment anomalies)."""
-    if settings.PAYMENTS_SANDBOX or settings.PAYMENTS_ALERT_EMAILS:
-        return []
-    return [
-        Warning(
-            "PAYMENTS_ALERT_EMAILS is empty: payment anomalies reach staff only through the log and the admin.",
-            hint="Set PAYMENTS_ALERT_EMAILS to the addresses of the people who handle payment problems.",
-            id="payments.W001",
-        )
-    ]
 
 
 @register("payments")

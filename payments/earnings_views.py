@@ -20,13 +20,17 @@ from django.views.decorators.http import require_GET, require_POST
 
 from accounts.selectors import creator_profile_get
 from knowpay.api import ServiceError
+from knowpay.crypto import mask
 from knowpay.exports import csv_cell
 from knowpay.forms import YuanAmountField
 from knowpay.money import fen_to_yuan, format_cny
+from knowpay.ratelimit import rate_limit
 from payments import selectors
-from payments.models import LedgerEntry, Payout
+from payments.models import LedgerEntry, Payout, PayoutSchedule
+from payments.receipts import payout_statement_pdf
 from payments.selectors.earnings import DayEarnings
-from payments.services.payouts import payout_request
+from payments.selectors.payouts import payout_schedule_get, payout_schedule_next, payout_statement_get
+from payments.services.payouts import payout_cancel, payout_request, payout_schedule_set
 
 CHART_DAYS_DEFAULT = 30
 CHART_DAYS_MAX = 366
@@ -70,6 +74,11 @@ class PeriodForm(forms.Form):
 
 class PayoutRequestForm(forms.Form):
     amount = YuanAmountField(label="Amount (yuan)", help_text="e.g. 150.00")
+
+
+class PayoutScheduleForm(forms.Form):
+    frequency = forms.ChoiceField(label="Automatic payouts", choices=PayoutSchedule.Frequency.choices)
+    threshold = YuanAmountField(label="When at least (yuan)", help_text="e.g. 200.00")
 
 
 def _chart(days: list[DayEarnings]) -> dict:
@@ -125,6 +134,7 @@ def earnings(request: HttpRequest) -> HttpResponse:
     days = selectors.earnings_daily(creator=creator, start=start, end=end)
     summary = selectors.earnings_summary(creator=creator)
     profile = creator_profile_get(user=creator)
+    schedule = payout_schedule_get(creator=creator)
     suggested = summary.available_fen if summary.available_fen >= settings.PAYOUT_MIN_FEN else settings.PAYOUT_MIN_FEN
     context = {
         "summary": summary,
@@ -139,12 +149,44 @@ def earnings(request: HttpRequest) -> HttpResponse:
         "request_form": PayoutRequestForm(initial={"amount": fen_to_yuan(suggested)}),
         "payout_min_fen": settings.PAYOUT_MIN_FEN,
         "can_request": summary.available_fen >= settings.PAYOUT_MIN_FEN,
-        "payout_account": profile.payout_alipay_account if profile else "",
+        "payout_account": mask(profile.payout_alipay_account) if profile else "",
+        "schedule_form": _schedule_form(schedule),
+        "next_payout": payout_schedule_next(schedule=schedule),
     }
     return render(request, "payments/earnings/dashboard.html", context)
 
 
+def _schedule_form(schedule: PayoutSchedule | None) -> PayoutScheduleForm:
+    frequency = schedule.frequency if schedule else PayoutSchedule.Frequency.OFF
+    threshold = schedule.threshold_fen if schedule else settings.PAYOUT_MIN_FEN
+    return PayoutScheduleForm(initial={"frequency": frequency, "threshold": fen_to_yuan(threshold)})
+
+
 @creator_required
+@require_POST
+def payout_schedule_view(request: HttpRequest) -> HttpResponse:
+    form = PayoutScheduleForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, next(iter(form.errors.values()))[0])
+        return redirect("payments:earnings")
+    try:
+        schedule = payout_schedule_set(
+            creator=request.user, frequency=form.cleaned_data["frequency"], threshold_fen=form.cleaned_data["threshold"]
+        )
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+        return redirect("payments:earnings")
+    if schedule.frequency == PayoutSchedule.Frequency.OFF:
+        messages.success(request, "Payouts are made only when you ask.")
+    else:
+        messages.success(
+            request, f"Payouts: {schedule.get_frequency_display().lower()}, from {format_cny(schedule.threshold_fen)}."
+        )
+    return redirect("payments:earnings")
+
+
+@creator_required
+@rate_limit("checkout")
 @require_POST
 def payout_request_view(request: HttpRequest) -> HttpResponse:
     form = PayoutRequestForm(request.POST)
@@ -164,7 +206,38 @@ def payout_request_view(request: HttpRequest) -> HttpResponse:
 @require_GET
 def payout_detail(request: HttpRequest, payout_no: str) -> HttpResponse:
     payout = selectors.payout_get_for_creator(creator=request.user, payout_no=payout_no)
-    return render(request, "payments/earnings/payout_detail.html", {"payout": payout})
+    context = {"payout": payout, "payee": mask(payout.payee_account)}
+    return render(request, "payments/earnings/payout_detail.html", context)
+
+
+@creator_required
+@require_POST
+def payout_cancel_view(request: HttpRequest, payout_no: str) -> HttpResponse:
+    payout = selectors.payout_get_for_creator(creator=request.user, payout_no=payout_no)
+    try:
+        payout_cancel(payout=payout, creator=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, f"Payout {payout.payout_no} cancelled; {format_cny(payout.amount_fen)} is available.")
+    return redirect("payments:earnings_payout", payout_no=payout.payout_no)
+
+
+@login_required
+@require_GET
+def payout_statement(request: HttpRequest, payout_no: str) -> HttpResponse:
+    """The sales and refunds a payout settles; its creator's, or any for staff who may view payouts."""
+    statement = payout_statement_get(payout_no=payout_no, user=request.user)
+    return render(request, "payments/earnings/payout_statement.html", {"statement": statement})
+
+
+@login_required
+@require_GET
+def payout_statement_pdf_view(request: HttpRequest, payout_no: str) -> HttpResponse:
+    statement = payout_statement_get(payout_no=payout_no, user=request.user)
+    response = HttpResponse(payout_statement_pdf(statement), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="statement-{statement.payout.payout_no}.pdf"'
+    return response
 
 
 class _Echo:

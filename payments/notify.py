@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
+from knowpay.ratelimit import rate_limit
 from payments.gateways import UnknownChannel, gateway_get
 from payments.models import GatewayNotification
 from payments.services.notifications import notification_process, notification_store
@@ -44,12 +45,14 @@ def _handle(request, channel: str, kind: str) -> HttpResponse:
 
 
 @csrf_exempt
+@rate_limit("notify")
 @require_POST
 def notify(request, channel: str):
     return _handle(request, channel, GatewayNotification.Kind.PAYMENT)
 
 
 @csrf_exempt
+@rate_limit("notify")
 @require_POST
 def notify_refund(request, channel: str):
     return _handle(request, channel, GatewayNotification.Kind.REFUND)

@@ -20,7 +20,8 @@ from django.db import OperationalError as DatabaseOperationalError
 from kombu.exceptions import OperationalError as BrokerOperationalError
 
 from payments.gateways.base import GatewayError, GatewayRejected
-from payments.services import notifications, orders, outbox, payouts, reconciliation, refunds, settlement, sync
+from payments.services import alerts, notifications, orders, outbox, payouts, reconciliation, refunds, settlement, sync
+from payments.services.idempotency import idempotency_keys_expire
 from payments.simulators import common as simulators
 
 logger = logging.getLogger(__name__)
@@ -139,3 +140,20 @@ def reconcile_yesterday_task() -> int:
     """Compare every channel's bill for yesterday with our records; returns how many runs balanced."""
     runs = reconciliation.reconciliation_run_all()
     return sum(run.status == "balanced" for run in runs)
+
+
+@shared_task(base=PaymentsTask)
+def idempotency_keys_expire_task() -> int:
+    return idempotency_keys_expire()
+
+
+@shared_task(base=PaymentsTask)
+def alerts_check_task() -> int:
+    """Raise or resolve the alerts found by looking (stuck payouts and refunds, outbox, notifications)."""
+    return len(alerts.alerts_check())
+
+
+@shared_task(base=PaymentsTask)
+def payouts_create_due_task() -> int:
+    """Create the automatic payouts due now; idempotent per creator and period."""
+    return payouts.payouts_create_due()

@@ -2,7 +2,7 @@ from django.urls import path
 
 import courses.converters  # noqa: F401 (registers "uslug")
 import knowpay.converters  # noqa: F401 (registers "ref")
-from payments import earnings_views, notify, views
+from payments import earnings_views, inbox_views, notify, views
 
 app_name = "payments"
 
@@ -27,5 +27,19 @@ urlpatterns = [
     path("earnings/sales.csv", earnings_views.sales_csv, name="earnings_sales_csv"),
     path("earnings/payouts.csv", earnings_views.payouts_csv, name="earnings_payouts_csv"),
     path("earnings/payouts/", earnings_views.payout_request_view, name="earnings_payout_request"),
+    path("earnings/schedule/", earnings_views.payout_schedule_view, name="earnings_payout_schedule"),
     path("earnings/payouts/<ref:payout_no>/", earnings_views.payout_detail, name="earnings_payout"),
+    path("earnings/payouts/<ref:payout_no>/cancel/", earnings_views.payout_cancel_view, name="earnings_payout_cancel"),
+    path(
+        "earnings/payouts/<ref:payout_no>/statement/", earnings_views.payout_statement, name="earnings_payout_statement"
+    ),
+    path(
+        "earnings/payouts/<ref:payout_no>/statement.pdf",
+        earnings_views.payout_statement_pdf_view,
+        name="earnings_payout_statement_pdf",
+    ),
+    path("inbox/", inbox_views.inbox, name="inbox"),
+    path("inbox/read/", inbox_views.inbox_read_all, name="inbox_read_all"),
+    path("inbox/<int:item_id>/read/", inbox_views.inbox_read, name="inbox_read"),
+    path("inbox/settings/", inbox_views.inbox_settings, name="inbox_settings"),
 ]

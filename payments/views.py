@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
+from knowpay.ratelimit import client_ip, rate_limit
 from payments import selectors
 from payments.devices import device_from_user_agent
 from payments.forms import RefundRequestForm
@@ -38,11 +39,12 @@ from payments.services.sync import order_return_complete, order_sync
 
 
 @login_required
+@rate_limit("checkout")
 @require_POST
 def buy(request, slug: str):
     course = selectors.course_get_for_purchase(slug=slug)
     try:
-        order = order_create(learner=request.user, course=course)
+        order = order_create(learner=request.user, course=course, client_ip=client_ip(request))
     except ServiceError as exc:
         messages.error(request, exc.message)
         return redirect("courses:course_detail", slug=course.slug)
@@ -89,6 +91,7 @@ def order_detail(request, order_no: str):
 
 
 @login_required
+@rate_limit("checkout")
 @require_POST
 def order_pay(request, order_no: str):
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
@@ -99,9 +102,7 @@ def order_pay(request, order_no: str):
 def _pay(request, order: Order, channel: str, method: str):
     """Start paying and send the browser where the gateway's answer says."""
     try:
-        payment, start = payment_start(
-            order=order, channel=channel, method=method, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1")
-        )
+        payment, start = payment_start(order=order, channel=channel, method=method, client_ip=client_ip(request))
     except PayerAuthorizationRequired:
         return _authorize_payer(request, order, channel, method)
     except ServiceError as exc:
@@ -254,6 +255,7 @@ def order_cancel_view(request, order_no: str):
 
 
 @login_required
+@rate_limit("order_check")
 @require_POST
 def order_check(request, order_no: str):
     """ "I have paid": the return page asks the gateways now and says what they answered."""
@@ -276,6 +278,7 @@ def order_refund(request, order_no: str):
             learner=request.user,
             amount_fen=form.cleaned_data["amount"],
             reason=form.cleaned_data["reason"],
+            client_ip=client_ip(request),
         )
     except ServiceError as exc:
         messages.error(request, exc.message)

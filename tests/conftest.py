@@ -1,6 +1,7 @@
 import os
 
 import pytest
+from django.core.cache import cache
 from django.db import connection
 
 from knowpay.celery import app as celery_app
@@ -40,6 +41,14 @@ def _fresh_circuit_breakers():
     breakers_reset()
     yield
     breakers_reset()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # Rate limits and throttles count in the cache; every test starts with none used.
+    cache.clear()
+    yield
+    cache.clear()
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from cryptography import x509
+from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
@@ -30,6 +31,16 @@ _PROJECT_PREFIXES = (
     "SITE_URL",
     "HOST",
     "PORT",
+    "FIELD_ENCRYPTION_KEYS",
+    "CACHE_URL",
+    "RATE_LIMIT_",
+    "API_RATE_",
+    "RISK_",
+    "JWT_",
+    "LOG_",
+    "METRICS_",
+    "SENTRY_",
+    "GATEWAY_",
 )
 _PROJECT_NAMES = {"ALLOWED_HOSTS", "CSRF_TRUSTED_ORIGINS", "DATABASE_URL", "CELERY_BROKER_URL", "USE_X_FORWARDED_PROTO"}
 
@@ -84,6 +95,7 @@ def production_environment(directory: Path, **overrides: str) -> dict[str, str]:
         **environment_without_ours(),
         "DEBUG": "false",
         "SECRET_KEY": secrets.token_urlsafe(50),
+        "FIELD_ENCRYPTION_KEYS": Fernet.generate_key().decode(),
         "ALLOWED_HOSTS": "pay.example.com,127.0.0.1",
         "SITE_URL": "https://pay.example.com",
         "CSRF_TRUSTED_ORIGINS": "https://pay.example.com",
@@ -102,7 +114,6 @@ def production_environment(directory: Path, **overrides: str) -> dict[str, str]:
         "WECHAT_APP_SECRET": secrets.token_hex(16),
         "WECHAT_MCH_CERT": str(directory / "apiclient_cert.pem"),
         "WECHAT_MCH_KEY": str(directory / "apiclient_key.pem"),
-        "PAYMENTS_ALERT_EMAILS": "payments-oncall@example.com",
         **overrides,
     }
 

@@ -66,7 +66,9 @@ def _settings_in_a_fresh_process(**env: str) -> list[str]:
 
 def test_production_defaults_close_metrics_and_log_json():
     token, networks, log_format = _settings_in_a_fresh_process(
-        DEBUG="false", SECRET_KEY="a-production-secret-0123456789"
+        DEBUG="false",
+        SECRET_KEY="a-production-secret-0123456789",
+        FIELD_ENCRYPTION_KEYS="dGVzdC1vbmx5LXByb2R1Y3Rpb24ta2V5LTAxMjM0NTY=",
     )
 
     assert (token, networks, log_format) == ("''", "[]", "json")

@@ -15,6 +15,13 @@ from tests.production import environment_without_ours, production_environment, r
 
 ROOT = Path(__file__).resolve().parent.parent
 PRODUCTION_SECRET = "a-long-random-production-secret-0123456789-abcdefghijklmnop"
+# What production must set besides the gateways: its own secret key and data-at-rest key (never
+# the public development ones).
+PRODUCTION_KEYS = {
+    "DEBUG": "false",
+    "SECRET_KEY": PRODUCTION_SECRET,
+    "FIELD_ENCRYPTION_KEYS": "dGVzdC1vbmx5LXByb2R1Y3Rpb24ta2V5LTAxMjM0NTY=",
+}
 
 
 def bare_environment(tmp_path, **env: str) -> dict[str, str]:
@@ -46,8 +53,31 @@ def test_sandbox_does_not_follow_debug(tmp_path):
     assert setting("PAYMENTS_SANDBOX", bare_environment(tmp_path, DEBUG="true")) == "False"
 
 
+def test_production_without_an_encryption_key_refuses_to_start(tmp_path):
+    env = bare_environment(tmp_path, DEBUG="false", SECRET_KEY=PRODUCTION_SECRET)
+
+    result = run_python(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
+
+
+def test_production_with_the_public_development_key_refuses_to_start(tmp_path):
+    env = bare_environment(
+        tmp_path,
+        DEBUG="false",
+        SECRET_KEY=PRODUCTION_SECRET,
+        FIELD_ENCRYPTION_KEYS="a25vd3BheS1wdWJsaWMtZGV2LWtleS1OT1QtU0FGRSE=",
+    )
+
+    result = run_python(["manage.py", "check"], env)
+
+    assert result.returncode != 0
+    assert "FIELD_ENCRYPTION_KEYS must be set" in result.stderr
+
+
 def test_production_without_gateway_settings_refuses_to_start_naming_them(tmp_path):
-    result = run_python(["manage.py", "check"], bare_environment(tmp_path, SECRET_KEY=PRODUCTION_SECRET))
+    result = run_python(["manage.py", "check"], bare_environment(tmp_path, **PRODUCTION_KEYS))
 
     assert result.returncode != 0
     assert "alipay: ALIPAY_APP_ID is not set." in result.stderr
@@ -60,7 +90,7 @@ def test_production_without_gateway_settings_refuses_to_start_naming_them(tmp_pa
     ids=["manage.py", "wsgi"],
 )
 def test_sandbox_with_debug_off_is_refused(tmp_path, command):
-    env = bare_environment(tmp_path, DEBUG="false", SECRET_KEY=PRODUCTION_SECRET, PAYMENTS_SANDBOX="true")
+    env = bare_environment(tmp_path, PAYMENTS_SANDBOX="true", **PRODUCTION_KEYS)
 
     result = run_python(command, env)
 
@@ -69,9 +99,7 @@ def test_sandbox_with_debug_off_is_refused(tmp_path, command):
 
 
 def test_public_demo_with_the_simulators_starts(tmp_path):
-    env = bare_environment(
-        tmp_path, DEBUG="false", SECRET_KEY=PRODUCTION_SECRET, PAYMENTS_SANDBOX="true", PAYMENTS_PUBLIC_DEMO="true"
-    )
+    env = bare_environment(tmp_path, PAYMENTS_SANDBOX="true", PAYMENTS_PUBLIC_DEMO="true", **PRODUCTION_KEYS)
 
     result = run_python(["-c", "import knowpay.wsgi"], env)
 

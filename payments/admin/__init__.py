@@ -1,3 +1,3 @@
 """Django admin for payments: money records are read-only; every action calls a service."""
 
-from payments.admin import core, ledger  # noqa: F401
+from payments.admin import alerts, core, ledger  # noqa: F401

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 
 from django import forms
 from django.conf import settings
@@ -15,13 +16,23 @@ from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
+from rangefilter.filters import DateRangeFilter
 
-from knowpay.admin import BoundedDateHierarchyMixin
 from knowpay.api import ServiceError
+from knowpay.crypto import mask
 from knowpay.forms import YuanAmountField
+from knowpay.history import HistoryAdmin
 from knowpay.money import fen_to_yuan, format_cny
+from payments.admin.exports import (
+    FinanceExportMixin,
+    OrderExport,
+    PaymentExport,
+    ReconciliationItemExport,
+    RefundExport,
+)
 from payments.gateways.base import GatewayError
 from payments.models import (
+    BlockedSubject,
     GatewayCall,
     GatewayNotification,
     Order,
@@ -31,6 +42,7 @@ from payments.models import (
     ReconciliationItem,
     ReconciliationRun,
     Refund,
+    RiskDecision,
     SimulatedNotification,
     SimulatedRefund,
     SimulatedTrade,
@@ -41,6 +53,7 @@ from payments.selectors.orders import order_money_trail
 from payments.services.notifications import notification_process
 from payments.services.reconciliation import reconciliation_run
 from payments.services.refunds import refund_approve, refund_issue, refund_reject, refund_send
+from payments.services.risk import blocked_subject_add, order_review_release
 from payments.services.sync import payment_sync
 
 
@@ -66,16 +79,20 @@ def _yuan_fields(model: type[models.Model], fields) -> list:
     return [yuan_field(model, f) if isinstance(f, str) and f.endswith("_fen") else f for f in fields]
 
 
-class ReadOnlyAdmin(BoundedDateHierarchyMixin, admin.ModelAdmin):
+class ReadOnlyAdmin(admin.ModelAdmin):
     """Money records change only through services; the admin shows them and offers actions.
 
-    Every page shows amounts in yuan: each `*_fen` field is displayed through `yuan_field`.
+    Every page shows amounts in yuan: each `*_fen` field is displayed through `yuan_field`. Fields
+    in `exclude` (payment data encrypted at rest) are never shown; a masked display stands for them.
     """
 
     def get_fields(self, request, obj=None):
         if self.fields:
             return _yuan_fields(self.model, self.fields)
-        names = [f.name for f in self.model._meta.fields if f.editable and not f.auto_created]
+        excluded = set(self.exclude or ())
+        names = [
+            f.name for f in self.model._meta.fields if f.editable and not f.auto_created and f.name not in excluded
+        ]
         return _yuan_fields(self.model, [*names, *(f for f in self.readonly_fields if f not in names)])
 
     def get_readonly_fields(self, request, obj=None):
@@ -110,6 +127,22 @@ class ReadOnlyInline(admin.TabularInline):
         return False
 
 
+# Where gateways name the payer: form fields (Alipay, Sandbox Pay) and XML elements (WeChat Pay).
+_PAYER_FIELD = re.compile(
+    r"(?P<key>\b(?:buyer_id|buyer_user_id|buyer_open_id|buyer_logon_id|openid|sub_openid)=)(?P<value>[^&\s]+)"
+)
+_PAYER_ELEMENT = re.compile(r"(?P<key><(?:openid|sub_openid)>(?:<!\[CDATA\[)?)(?P<value>[^<\]]+)")
+
+
+def payer_fields_mask(text: str) -> str:
+    """A raw notification as staff may see it: the payer's identifiers masked, the rest as received."""
+
+    def masked(match: re.Match) -> str:
+        return match.group("key") + mask(match.group("value"))
+
+    return _PAYER_ELEMENT.sub(masked, _PAYER_FIELD.sub(masked, text))
+
+
 def _money(field: str, label: str):
     """A list column showing an amount in fen as yuan; assigned on a ModelAdmin, so it is a method."""
 
@@ -136,6 +169,18 @@ class QueueFilter(admin.SimpleListFilter):
         return queryset.filter(status=queue[1]) if queue else queryset
 
 
+def _money_or_dash(field: str, label: str):
+    """As _money, for an amount that may be missing (a difference known on one side only)."""
+
+    def show(modeladmin, obj):
+        value = getattr(obj, field)
+        return "-" if value is None else format_cny(value)
+
+    show.short_description = label
+    show.admin_order_field = field
+    return show
+
+
 def _run_each(modeladmin, request, queryset, service, done: str) -> None:
     """Apply a service to each selected row; report every refusal by name, log every success."""
     succeeded = 0
@@ -160,7 +205,7 @@ class PaymentInline(ReadOnlyInline):
 
 class RefundInline(ReadOnlyInline):
     model = Refund
-    fields = ["refund_no", "kind", "status", "amount_fen", "requested_by", "decided_by", "decided_at"]
+    fields = ["refund_no", "kind", "status", "risk_flagged", "amount_fen", "requested_by", "decided_by", "decided_at"]
 
 
 class StaffRefundForm(forms.Form):
@@ -185,9 +230,27 @@ def _refund_decide(request, refund: Refund, decision: str, note: str) -> Refund:
 
 
 @admin.register(Order)
-class OrderAdmin(ReadOnlyAdmin):
-    list_display = ["order_no", "learner", "course", "amount", "status", "refunded", "created_at", "paid_at"]
-    list_filter = ["status", "paid_after_close", "created_at"]
+class OrderAdmin(FinanceExportMixin, ReadOnlyAdmin):
+    resource_classes = [OrderExport]
+    list_display = [
+        "order_no",
+        "learner",
+        "course",
+        "amount",
+        "status",
+        "held_for_review",
+        "refunded",
+        "created_at",
+        "paid_at",
+    ]
+    list_filter = [
+        "status",
+        "held_for_review",
+        "paid_after_close",
+        ("created_at", DateRangeFilter),
+        ("paid_at", DateRangeFilter),
+    ]
+    actions = ["release_review"]
     search_fields = ["order_no", "learner__username", "learner__email", "course__title", "payments__out_trade_no"]
     list_select_related = ["learner", "course"]
     inlines = [PaymentInline, RefundInline]
@@ -245,6 +308,13 @@ class OrderAdmin(ReadOnlyAdmin):
         """Attempts, gateway calls, raw notifications, refunds and ledger entries, in time order."""
         return render_to_string("admin/payments/order_money_trail.html", {"events": order_money_trail(order=obj)})
 
+    def has_review_permission(self, request):
+        return request.user.has_perm("payments.change_order")
+
+    @admin.action(description="Release from review (the learner may pay)", permissions=["review"])
+    def release_review(self, request, queryset):
+        _run_each(self, request, queryset, lambda o: order_review_release(order=o, staff=request.user), "Released")
+
 
 class PaymentAnomalyInline(ReadOnlyInline):
     model = PaymentAnomaly
@@ -267,7 +337,8 @@ class HasAnomaliesFilter(admin.SimpleListFilter):
 
 
 @admin.register(Payment)
-class PaymentAdmin(ReadOnlyAdmin):
+class PaymentAdmin(FinanceExportMixin, ReadOnlyAdmin):
+    resource_classes = [PaymentExport]
     list_display = [
         "out_trade_no",
         "order",
@@ -279,7 +350,10 @@ class PaymentAdmin(ReadOnlyAdmin):
         "anomalies",
         "created_at",
     ]
-    list_filter = [HasAnomaliesFilter, "channel", "status", "is_duplicate", "created_at"]
+    # The payer reference is encrypted at rest and shown masked.
+    exclude = ["payer_ref"]
+    readonly_fields = ["payer"]
+    list_filter = [HasAnomaliesFilter, "channel", "status", "is_duplicate", ("created_at", DateRangeFilter)]
     search_fields = ["out_trade_no", "gateway_trade_no", "order__order_no"]
     list_select_related = ["order"]
     inlines = [PaymentAnomalyInline]
@@ -292,6 +366,10 @@ class PaymentAdmin(ReadOnlyAdmin):
     @admin.display(description="Anomalies", ordering="anomaly_count")
     def anomalies(self, obj):
         return obj.anomaly_count
+
+    @admin.display(description="Payer")
+    def payer(self, payment):
+        return mask(payment.payer_ref) or "-"
 
     def has_sync_permission(self, request):
         return request.user.has_perm("payments.sync_payment")
@@ -310,19 +388,21 @@ class RefundDecisionFilter(QueueFilter):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAdmin):
+class RefundAdmin(FinanceExportMixin, HistoryAdmin, ReadOnlyAdmin):
+    resource_classes = [RefundExport]
     list_display = [
         "refund_no",
         "order",
         "kind",
         "amount",
         "status",
+        "risk_flagged",
         "requested_by",
         "decided_by",
         "decided_at",
         "created_at",
     ]
-    list_filter = [RefundDecisionFilter, "status", "kind", "created_at"]
+    list_filter = [RefundDecisionFilter, "status", "kind", "risk_flagged", ("created_at", DateRangeFilter)]
     search_fields = ["refund_no", "order__order_no", "payment__out_trade_no", "gateway_refund_no"]
     list_select_related = ["order", "requested_by", "decided_by"]
     readonly_fields = ["decide_link"]
@@ -384,15 +464,26 @@ class RefundAdmin(ReadOnlyAdmin):
 
 @admin.register(GatewayNotification)
 class GatewayNotificationAdmin(ReadOnlyAdmin):
-    list_display = ["id", "channel", "kind", "outcome", "event_type", "out_trade_no", "received_at", "remote_addr"]
+    list_display = [
+        "id",
+        "channel",
+        "kind",
+        "outcome",
+        "event_type",
+        "out_trade_no",
+        "received_at",
+        "times_received",
+        "last_received_at",
+        "remote_addr",
+    ]
     list_filter = ["channel", "kind", "outcome", "received_at"]
     search_fields = ["out_trade_no", "body_sha256", "detail"]
     readonly_fields = ["raw_body"]
     actions = ["reprocess"]
 
-    @admin.display(description="Body as received")
+    @admin.display(description="Body as received (payer masked)")
     def raw_body(self, obj):
-        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.body_text)
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", payer_fields_mask(obj.body_text))
 
     def has_reprocess_permission(self, request):
         return request.user.has_perm("payments.reprocess_gatewaynotification")
@@ -452,6 +543,17 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["dedupe_key", "topic", "created_at", "sent_at", "attempts", "next_attempt_at", "last_error"]
     list_filter = [OutboxFailingFilter, "topic", "sent_at"]
     search_fields = ["dedupe_key", "last_error"]
+    # The payload may hold a link that acts for its recipient (password reset): staff see who and what.
+    exclude = ["payload"]
+    readonly_fields = ["recipient", "subject"]
+
+    @admin.display(description="To")
+    def recipient(self, message):
+        return message.payload.get("to", "")
+
+    @admin.display(description="Subject")
+    def subject(self, message):
+        return message.payload.get("subject", "")
 
 
 @admin.register(SweepFailure)
@@ -518,7 +620,7 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
         "ledger_fees",
         "finished_at",
     ]
-    list_filter = ["status", "channel", "day"]
+    list_filter = ["status", "channel", ("day", DateRangeFilter)]
     inlines = [ReconciliationItemInline]
     readonly_fields = ["three_way_differences"]
     bill_fees = _money("bill_fees_fen", "Bill: gateway fees")
@@ -544,3 +646,69 @@ class ReconciliationRunAdmin(ReadOnlyAdmin):
         _run_each(
             self, request, queryset, lambda r: reconciliation_run(channel=r.channel, day=r.day), "Reconciled again"
         )
+
+
+@admin.register(RiskDecision)
+class RiskDecisionAdmin(ReadOnlyAdmin):
+    """What each risk rule stopped or held, and why (payments.services.risk)."""
+
+    list_display = ["created_at", "rule", "decision", "action", "subject", "reason", "order", "refund", "payout"]
+    list_filter = ["rule", "decision", "action", "created_at"]
+    search_fields = ["subject", "reason", "order__order_no", "refund__refund_no", "payout__payout_no"]
+    list_select_related = ["order", "refund", "payout"]
+
+
+class BlockedSubjectForm(forms.ModelForm):
+    class Meta:
+        model = BlockedSubject
+        fields = ["kind", "value", "reason"]
+        help_texts = {"value": "A username, an IP address, or a payer reference (Alipay buyer id, WeChat openid)."}
+
+
+@admin.register(BlockedSubject)
+class BlockedSubjectAdmin(admin.ModelAdmin):
+    """The blocklist: staff add entries and switch them off; the value is encrypted and shown masked."""
+
+    form = BlockedSubjectForm
+    list_display = ["kind", "masked_value", "reason", "is_active", "created_by", "created_at"]
+    list_filter = ["kind", "is_active", "created_at"]
+    search_fields = ["reason"]
+    actions = ["deactivate"]
+
+    @admin.display(description="Value")
+    def masked_value(self, obj):
+        return mask(obj.value) if obj.kind == BlockedSubject.Kind.PAYER else obj.value
+
+    def get_fields(self, request, obj=None):
+        return ["kind", "value", "reason"] if obj is None else ["kind", "masked_value", "reason", "is_active"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [] if obj is None else ["kind", "masked_value"]
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.save(update_fields=["reason", "is_active"])
+            return
+        created = blocked_subject_add(kind=obj.kind, value=obj.value, reason=obj.reason, staff=request.user)
+        obj.pk, obj.value_digest = created.pk, created.value_digest
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # switch an entry off instead, so what was blocked stays on record
+
+    @admin.action(description="Switch off (no longer blocked)")
+    def deactivate(self, request, queryset):
+        updated = queryset.update(is_active=False)
+        self.message_user(request, f"Switched off: {updated}.", messages.SUCCESS)
+
+
+@admin.register(ReconciliationItem)
+class ReconciliationItemAdmin(FinanceExportMixin, ReadOnlyAdmin):
+    """Every difference of every run in one list: filtered by kind, channel and day, and exported."""
+
+    resource_classes = [ReconciliationItemExport]
+    list_display = ["run", "kind", "entry_kind", "out_trade_no", "out_refund_no", "bill_amount", "our_amount", "note"]
+    list_filter = ["kind", "run__channel", ("run__day", DateRangeFilter)]
+    search_fields = ["out_trade_no", "out_refund_no", "note"]
+    list_select_related = ["run"]
+    bill_amount = _money_or_dash("bill_amount_fen", "Bill amount")
+    our_amount = _money_or_dash("our_amount_fen", "Our amount")

@@ -15,10 +15,14 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from rangefilter.filters import DateRangeFilter
 
 from knowpay.api import ServiceError
+from knowpay.crypto import mask
+from knowpay.history import HistoryAdmin
 from knowpay.money import format_cny
 from payments.admin.core import QueueFilter, ReadOnlyAdmin, ReadOnlyInline, _run_each
+from payments.admin.exports import FinanceExportMixin, LedgerLineExport, PayoutExport
 from payments.models import LedgerAccount, LedgerEntry, LedgerLine, Payout, PayoutAllocation
 from payments.selectors.ledger import ledger_account_list_with_balances
 from payments.services.payouts import payout_approve, payout_mark_paid_by_bank, payout_reject, payout_send
@@ -59,9 +63,10 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 
 
 @admin.register(LedgerLine)
-class LedgerLineAdmin(DebitCreditColumns, ReadOnlyAdmin):
+class LedgerLineAdmin(FinanceExportMixin, DebitCreditColumns, ReadOnlyAdmin):
+    resource_classes = [LedgerLineExport]
     list_display = ["id", "entry", "account", "debit", "credit"]
-    list_filter = ["account__kind", "entry__kind"]
+    list_filter = ["account__kind", "entry__kind", ("entry__occurred_at", DateRangeFilter)]
     search_fields = ["entry__reference", "account__creator__username", "account__channel"]
     list_select_related = ["entry", "account"]
 
@@ -109,7 +114,8 @@ class BankPaymentForm(forms.Form):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyAdmin):
+class PayoutAdmin(FinanceExportMixin, HistoryAdmin, ReadOnlyAdmin):
+    resource_classes = [PayoutExport]
     list_display = [
         "payout_no",
         "creator",
@@ -122,12 +128,18 @@ class PayoutAdmin(ReadOnlyAdmin):
         "paid_at",
         "bank_link",
     ]
-    list_filter = [PayoutQueueFilter, "status", "method", "created_at"]
+    list_filter = [PayoutQueueFilter, "status", "origin", "method", ("created_at", DateRangeFilter)]
     search_fields = ["payout_no", "creator__username", "creator__email", "transfer_no", "bank_reference"]
     list_select_related = ["creator", "decided_by"]
     inlines = [PayoutAllocationInline]
     actions = ["approve", "reject", "send_again"]
-    readonly_fields = ["bank_link"]
+    # The payee identity is encrypted at rest and shown masked.
+    exclude = ["payee_account", "payee_name"]
+    readonly_fields = ["bank_link", "payee"]
+
+    @admin.display(description="Payee")
+    def payee(self, payout):
+        return f"{mask(payout.payee_account)} ({mask(payout.payee_name, keep=1)})" if payout.payee_account else "-"
 
     @admin.display(description="Amount", ordering="amount_fen")
     def amount(self, payout):

@@ -17,7 +17,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import knowpay.converters  # noqa: F401 (registers "ref")
+from knowpay.api import AsciiIntegerField
 from payments import selectors
+from payments.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from payments.models import Payout
 from payments.services.payouts import payout_request
 
@@ -85,7 +87,9 @@ class PayoutOutputSerializer(serializers.Serializer):
 
 
 class PayoutRequestInputSerializer(serializers.Serializer):
-    amount_fen = serializers.IntegerField(min_value=1, help_text="At least payout_min_fen, at most available_fen.")
+    amount_fen = AsciiIntegerField(
+        min_value=1, max_value=10**15, help_text="At least payout_min_fen, at most available_fen. ASCII digits only."
+    )
 
 
 class EarningsSummaryApi(APIView):
@@ -115,6 +119,7 @@ class SaleListApi(ListAPIView):
 class PayoutListApi(ListAPIView):
     permission_classes = [IsCreator]
     serializer_class = PayoutOutputSerializer
+    throttle_scope = "money"
 
     def get_queryset(self):
         return selectors.payout_list_for_creator(creator=self.request.user)
@@ -128,8 +133,10 @@ class PayoutListApi(ListAPIView):
         operation_id="earnings_payouts_create",
         request=PayoutRequestInputSerializer,
         responses={201: PayoutOutputSerializer},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
         tags=["earnings"],
     )
+    @idempotent
     def post(self, request: Request) -> Response:
         """Withdraw part or all of what is available; reserved at once, then reviewed by staff."""
         data = PayoutRequestInputSerializer(data=request.data)

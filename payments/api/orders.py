@@ -11,8 +11,11 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 import knowpay.converters  # noqa: F401 (registers "ref")
+from knowpay.api import AsciiIntegerField
 from knowpay.money import format_cny
+from knowpay.ratelimit import client_ip
 from payments import selectors
+from payments.api.idempotency import IDEMPOTENCY_KEY_PARAMETER, idempotent
 from payments.gateways import gateway_list
 from payments.gateways.base import GatewayError
 from payments.models import Order, Refund
@@ -74,8 +77,8 @@ class OrderCreateSerializer(serializers.Serializer):
 
 
 class PaymentStartSerializer(serializers.Serializer):
-    channel = serializers.CharField()
-    method = serializers.CharField()
+    channel = serializers.CharField(max_length=20)
+    method = serializers.CharField(max_length=20)
 
 
 class PaymentStartedSerializer(serializers.Serializer):
@@ -90,7 +93,9 @@ class PaymentStartedSerializer(serializers.Serializer):
 
 
 class RefundRequestSerializer(serializers.Serializer):
-    amount_fen = serializers.IntegerField(required=False, min_value=1, help_text="Omit for all that is left.")
+    amount_fen = AsciiIntegerField(
+        required=False, min_value=1, max_value=2**31 - 1, help_text="Omit for all that is left. ASCII digits only."
+    )
     reason = serializers.CharField(required=False, allow_blank=True, max_length=300)
 
 
@@ -122,17 +127,21 @@ class ChannelsView(APIView):
 
 class OrderListCreateView(ListAPIView):
     serializer_class = OrderSerializer
+    throttle_scope = "money"
 
     def get_queryset(self):
         return selectors.order_list_for_learner(learner=self.request.user)
 
-    @extend_schema(request=OrderCreateSerializer, responses={201: OrderSerializer})
+    @extend_schema(
+        request=OrderCreateSerializer, responses={201: OrderSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER]
+    )
+    @idempotent
     def post(self, request):
         """Buy a course: returns the learner's pending order for it (an existing one is reused)."""
         data = OrderCreateSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         course = selectors.course_get_for_purchase(slug=data.validated_data["course"])
-        order = order_create(learner=request.user, course=course)
+        order = order_create(learner=request.user, course=course, client_ip=client_ip(request))
         return Response(OrderSerializer(order).data, status=status.HTTP_201_CREATED)
 
 
@@ -144,10 +153,14 @@ class OrderDetailView(APIView):
 
 
 class OrderPayView(APIView):
+    throttle_scope = "money"
+
     @extend_schema(
         request=PaymentStartSerializer,
         responses={200: PaymentStartedSerializer, 502: OpenApiResponse(description="The gateway failed.")},
+        parameters=[IDEMPOTENCY_KEY_PARAMETER],
     )
+    @idempotent
     def post(self, request, order_no: str):
         """Start paying (a repeated call returns the same attempt).
 
@@ -159,9 +172,7 @@ class OrderPayView(APIView):
         data = PaymentStartSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         try:
-            payment, started = payment_start(
-                order=order, client_ip=request.META.get("REMOTE_ADDR", "127.0.0.1"), **data.validated_data
-            )
+            payment, started = payment_start(order=order, client_ip=client_ip(request), **data.validated_data)
         except GatewayError as exc:
             raise _gateway_failure(exc) from exc
         return Response({"out_trade_no": payment.out_trade_no, **started.as_dict()})
@@ -175,6 +186,8 @@ class OrderCancelView(APIView):
 
 
 class OrderCheckView(APIView):
+    throttle_scope = "money"
+
     @extend_schema(
         request=None,
         responses={
@@ -198,13 +211,18 @@ class OrderCheckView(APIView):
 
 
 class OrderRefundView(APIView):
-    @extend_schema(request=RefundRequestSerializer, responses={201: RefundSerializer})
+    throttle_scope = "money"
+
+    @extend_schema(
+        request=RefundRequestSerializer, responses={201: RefundSerializer}, parameters=[IDEMPOTENCY_KEY_PARAMETER]
+    )
+    @idempotent
     def post(self, request, order_no: str):
         """Ask for (part of) the money back within the refund window; staff review it."""
         order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
         data = RefundRequestSerializer(data=request.data)
         data.is_valid(raise_exception=True)
-        refund = refund_request(order=order, learner=request.user, **data.validated_data)
+        refund = refund_request(order=order, learner=request.user, client_ip=client_ip(request), **data.validated_data)
         return Response(RefundSerializer(refund).data, status=status.HTTP_201_CREATED)
 
 

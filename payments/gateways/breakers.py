@@ -26,6 +26,7 @@ import pybreaker
 import redis
 from django.conf import settings
 from django.core.signals import setting_changed
+from django.db import DatabaseError
 from django.dispatch import receiver
 
 from payments.gateways.base import GatewayContractViolation, GatewayResponseInvalid, GatewayUnavailable
@@ -162,7 +163,6 @@ class GatewayBreaker(pybreaker.CircuitBreaker):
         from knowpay.metrics import CIRCUIT_OPENED
 
         CIRCUIT_OPENED.labels(channel=self.channel, operation=self.operation).inc()
-        # alert=circuit_open: the alerting picks up ERROR records carrying an `alert` kind.
         logger.error(
             "gateway circuit opened: calls fail fast until a trial call succeeds",
             extra={
@@ -172,6 +172,17 @@ class GatewayBreaker(pybreaker.CircuitBreaker):
                 "failures": failures,
                 "reset_seconds": self.reset_timeout,
             },
+        )
+        from payments.services.alerts import alert_raise  # the alerting builds on the gateways, not the reverse
+
+        alert_raise(
+            kind="circuit_open",
+            incident_key=self.incident_key,
+            subject=f"{self.channel} is not answering: {self.operation} calls fail fast",
+            body=(
+                f"{failures} calls in a row failed without an answer. Calls fail at once until a trial call, "
+                f"due in {self.reset_timeout} s, succeeds. `manage.py gateway_circuits` shows the circuits."
+            ),
         )
         return result
 
@@ -183,6 +194,17 @@ class GatewayBreaker(pybreaker.CircuitBreaker):
                 "gateway circuit closed: the gateway answers again",
                 extra={"channel": self.channel, "operation": self.operation},
             )
+            from payments.services.alerts import alert_resolve
+
+            try:
+                alert_resolve(incident_key=self.incident_key)
+            except DatabaseError:
+                # The gateway answers; the incident is closed by staff or the next successful trial.
+                logger.warning("could not resolve the circuit's alert", extra={"incident_key": self.incident_key})
+
+    @property
+    def incident_key(self) -> str:
+        return f"circuit_open:{self.channel}.{self.operation}"
 
     def refusing(self) -> bool:
         """Whether a call now would fail fast (open, and the trial is not due yet)."""

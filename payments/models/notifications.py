@@ -1,6 +1,7 @@
 from django.db import models
 from django.db.models import Q
 
+from knowpay.crypto import EncryptedBinaryField
 from payments.models.orders import Payment, Refund
 
 
@@ -25,9 +26,15 @@ class GatewayNotification(models.Model):
     received_at = models.DateTimeField(auto_now_add=True, db_index=True)
     remote_addr = models.GenericIPAddressField(null=True, blank=True)
     headers = models.JSONField(default=dict)
-    body = models.BinaryField()
+    # Encrypted at rest: a payment notification names the payer (buyer id, openid).
+    body = EncryptedBinaryField()
     body_truncated = models.BooleanField(default=False)
-    body_sha256 = models.CharField(max_length=64, db_index=True)
+    # SHA-256 of what the gateway signed: the body, plus the headers it signs with where it does
+    # (payments.services.notifications.notification_store); one row per distinct message.
+    body_sha256 = models.CharField(max_length=64)
+    # A body received again (a gateway resending, or a flood) is counted here, not stored again.
+    times_received = models.PositiveIntegerField(default=1)
+    last_received_at = models.DateTimeField(null=True, blank=True)
     outcome = models.CharField(max_length=10, choices=Outcome.choices, default=Outcome.RECEIVED)
     detail = models.TextField(blank=True)
     event_type = models.CharField(max_length=30, blank=True)
@@ -46,6 +53,7 @@ class GatewayNotification(models.Model):
                 ),
                 name="notification_outcome_valid",
             ),
+            models.UniqueConstraint(fields=["channel", "kind", "body_sha256"], name="notification_unique_body"),
         ]
 
     def __str__(self) -> str:

@@ -1,8 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
+from simple_history.models import HistoricalRecords
 
 from courses.models import Course
+from knowpay.crypto import EncryptedCharField
 
 
 class Order(models.Model):
@@ -38,10 +40,17 @@ class Order(models.Model):
     close_reason = models.CharField(max_length=10, choices=CloseReason.choices, blank=True)
     # The money arrived after we had closed the order; we fulfilled it anyway.
     paid_after_close = models.BooleanField(default=False)
+    # A risk rule held it (payments.services.risk): it cannot be paid until staff release it.
+    held_for_review = models.BooleanField(default=False)
+    # Where it was ordered from (risk rules count orders per address).
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx")]
+        indexes = [
+            models.Index(fields=["status", "expires_at"], name="order_status_expiry_idx"),
+            models.Index(fields=["client_ip", "created_at"], name="order_client_ip_created_idx"),
+        ]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="order_amount_positive"),
             models.CheckConstraint(condition=Q(currency="CNY"), name="order_currency_cny"),
@@ -106,7 +115,8 @@ class Payment(models.Model):
     start_data = models.JSONField(default=dict, blank=True)
     # It succeeded while the order was already paid by another attempt; it is refunded automatically.
     is_duplicate = models.BooleanField(default=False)
-    payer_ref = models.CharField(max_length=128, blank=True)
+    # Who paid, as the gateway names them (Alipay buyer id, WeChat openid): encrypted at rest.
+    payer_ref = EncryptedCharField(max_length=128, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
@@ -188,9 +198,15 @@ class Refund(models.Model):
     decision_note = models.CharField(max_length=300, blank=True)
     gateway_refund_no = models.CharField(max_length=64, blank=True)
     failure_reason = models.CharField(max_length=300, blank=True)
+    # A risk rule flagged the request (payments.services.risk); staff see why before deciding.
+    risk_flagged = models.BooleanField(default=False)
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     succeeded_at = models.DateTimeField(null=True, blank=True)
+
+    # Every status change, with who made it (admin history).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -198,6 +214,7 @@ class Refund(models.Model):
             ("issue_refund", "Can refund a paid order"),
             ("decide_refund", "Can approve or reject refund requests and send refunds again"),
         ]
+        indexes = [models.Index(fields=["client_ip", "created_at"], name="refund_client_ip_created_idx")]
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="refund_amount_positive"),
             models.CheckConstraint(

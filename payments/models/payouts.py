@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from simple_history.models import HistoricalRecords
 
+from knowpay.crypto import EncryptedCharField
 from knowpay.money import format_cny
 from payments.models.ledger import AppendOnlyModel, LedgerEntry
 
@@ -14,7 +16,9 @@ class Payout(models.Model):
     """Money a creator asked to withdraw. `payout_no` is the number the gateway sees (out_biz_no).
 
     requested (reserved) → sending (approved, transfer on its way) → paid, or failed (released);
-    requested → paid (staff paid it by bank transfer) or rejected (released).
+    requested → paid (staff paid it by bank transfer), rejected (released) or cancelled by the
+    creator before staff decided (released). A scheduled payout carries its period ("2026-W48",
+    "2026-11"): at most one per creator and period.
     """
 
     class Status(models.TextChoices):
@@ -23,6 +27,11 @@ class Payout(models.Model):
         PAID = "paid", "Paid"
         REJECTED = "rejected", "Rejected"
         FAILED = "failed", "Transfer failed"
+        CANCELLED = "cancelled", "Cancelled by the creator"
+
+    class Origin(models.TextChoices):
+        REQUESTED = "requested", "Asked for by the creator"
+        SCHEDULED = "scheduled", "Automatic, on the creator's schedule"
 
     class Method(models.TextChoices):
         GATEWAY_TRANSFER = "gateway_transfer", "Transfer to the creator's Alipay account"
@@ -30,18 +39,20 @@ class Payout(models.Model):
 
     # Their money is reserved (in transit): counted neither as available nor as paid.
     IN_TRANSIT = (Status.REQUESTED, Status.SENDING)
-    # They keep the sales allocated to them; rejected and failed payouts gave theirs back.
+    # They keep the sales allocated to them; rejected, failed and cancelled payouts gave theirs back.
     HOLDS_SALES = (Status.REQUESTED, Status.SENDING, Status.PAID)
 
     payout_no = models.CharField(max_length=32, unique=True)
     creator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
     amount_fen = models.PositiveBigIntegerField()
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.REQUESTED)
+    origin = models.CharField(max_length=10, choices=Origin.choices, default=Origin.REQUESTED)
+    period = models.CharField(max_length=10, blank=True)
     method = models.CharField(max_length=20, choices=Method.choices, blank=True)
     channel = models.CharField(max_length=20, blank=True)
-    # Where the transfer went, as it was when staff approved it.
-    payee_account = models.CharField(max_length=100, blank=True)
-    payee_name = models.CharField(max_length=60, blank=True)
+    # Where the transfer went, as it was when staff approved it (encrypted at rest, like the profile).
+    payee_account = EncryptedCharField(max_length=100, blank=True)
+    payee_name = EncryptedCharField(max_length=60, blank=True)
     transfer_no = models.CharField(max_length=64, blank=True)
     bank_reference = models.CharField(max_length=100, blank=True)
     decided_by = models.ForeignKey(
@@ -53,6 +64,8 @@ class Payout(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     paid_at = models.DateTimeField(null=True, blank=True)
+    # Every status change, with who made it (admin history).
+    history = HistoricalRecords()
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -64,7 +77,7 @@ class Payout(models.Model):
         constraints = [
             models.CheckConstraint(condition=Q(amount_fen__gt=0), name="payout_amount_positive"),
             models.CheckConstraint(
-                condition=Q(status__in=["requested", "sending", "paid", "rejected", "failed"]),
+                condition=Q(status__in=["requested", "sending", "paid", "rejected", "failed", "cancelled"]),
                 name="payout_status_valid",
             ),
             models.CheckConstraint(
@@ -89,6 +102,14 @@ class Payout(models.Model):
             models.CheckConstraint(
                 condition=~Q(method="bank_transfer") | ~Q(bank_reference=""), name="payout_bank_has_reference"
             ),
+            models.CheckConstraint(
+                condition=Q(origin="requested", period="") | (Q(origin="scheduled") & ~Q(period="")),
+                name="payout_scheduled_has_period",
+            ),
+            # A double run of the scheduler (two beats, a retried task) cannot pay a period twice.
+            models.UniqueConstraint(
+                fields=["creator", "period"], condition=~Q(period=""), name="payout_one_per_creator_period"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -112,3 +133,31 @@ class PayoutAllocation(AppendOnlyModel):
 
     def __str__(self) -> str:
         return f"{self.payout_id} ← sale entry {self.sale_id}: {format_cny(self.amount_fen)}"
+
+
+class PayoutSchedule(models.Model):
+    """A creator's automatic payouts: every week (Mondays) or month (the 1st), Beijing time, of all
+    that is available once it reaches their threshold. Asking by hand works as well."""
+
+    class Frequency(models.TextChoices):
+        OFF = "off", "Only when I ask"
+        WEEKLY = "weekly", "Every week (Mondays)"
+        MONTHLY = "monthly", "Every month (the 1st)"
+
+    creator = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="payout_schedule")
+    frequency = models.CharField(max_length=10, choices=Frequency.choices, default=Frequency.OFF)
+    threshold_fen = models.PositiveBigIntegerField()
+    # Periods starting before this day are not paid: turning it on mid-week starts next week.
+    active_since = models.DateField()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(condition=Q(threshold_fen__gt=0), name="payout_schedule_threshold_positive"),
+            models.CheckConstraint(
+                condition=Q(frequency__in=["off", "weekly", "monthly"]), name="payout_schedule_frequency_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.creator_id}: {self.get_frequency_display()}"

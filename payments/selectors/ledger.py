@@ -202,6 +202,7 @@ def _payouts() -> Iterator[str]:
         Payout.Status.PAID: ((1, 1, 0), "reserved and paid"),
         Payout.Status.REJECTED: ((1, 0, 1), "reserved and released"),
         Payout.Status.FAILED: ((1, 0, 1), "reserved and released"),
+        Payout.Status.CANCELLED: ((1, 0, 1), "reserved and released"),
     }
     allocated = (
         PayoutAllocation.objects.filter(payout=OuterRef("pk"))

@@ -14,7 +14,7 @@ from accounts.models import User
 from courses.models import Course
 from knowpay.money import format_cny
 from payments.gateways import channel_display_name
-from payments.models import GatewayCall, GatewayNotification, LedgerEntry, Order, Payment, Refund
+from payments.models import GatewayCall, GatewayNotification, LedgerEntry, Order, Payment, PayoutAllocation, Refund
 
 
 def order_get_for_learner(*, order_no: str, learner: User) -> Order:
@@ -68,8 +68,8 @@ class TrailEvent:
 
 def order_money_trail(*, order: Order) -> list[TrailEvent]:
     """Everything about an order's money in time order: attempts, every call to a gateway and what it
-    answered, raw notifications, refunds and ledger entries; so support can say what the gateway
-    said, and when."""
+    answered, raw notifications, refunds, ledger entries and the payouts that paid the sale to its
+    creator; so support can say what the gateway said, and when, and who was paid."""
     payments = list(order.payments.order_by("pk"))
     refunds = list(order.refunds.order_by("pk"))
     trade_nos = [p.out_trade_no for p in payments]
@@ -126,6 +126,18 @@ def order_money_trail(*, order: Order) -> list[TrailEvent]:
             events.append(TrailEvent(refund.succeeded_at, "refund", refund.refund_no, "succeeded at the gateway"))
     for entry in LedgerEntry.objects.filter(Q(payment__in=payments) | Q(refund__in=refunds)):
         events.append(TrailEvent(entry.created_at, "ledger", entry.reference, entry.description))
+    allocations = PayoutAllocation.objects.filter(sale__payment__in=payments).select_related("payout")
+    for allocation in allocations:
+        payout = allocation.payout
+        events.append(
+            TrailEvent(
+                payout.created_at,
+                "payout",
+                payout.payout_no,
+                f"{format_cny(allocation.amount_fen)} of this sale in payout {payout.payout_no} to the creator "
+                f"({payout.get_status_display().lower()})",
+            )
+        )
     return sorted(events, key=lambda event: event.at)
 
 

@@ -17,6 +17,7 @@ from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import GatewayError, PaymentRequest, PaymentStart, StartKind
 from payments.models import Order, Payment
 from payments.selectors.payers import payer_openid_for
+from payments.services import risk
 from payments.services.numbers import out_trade_no_for
 from payments.services.orders import order_expire, payments_close_at_gateway_later
 
@@ -63,6 +64,7 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
     payment_method = gateway.method(method)
     if payment_method is None:
         raise CheckoutError("This payment method is not available.", code="unknown_method")
+    risk.risk_blocklist_check(action="payment", user=order.learner, ip=client_ip)
     payer_openid = ""
     if payment_method.needs_payer_openid:
         payer_openid = payer_openid_for(learner=order.learner, channel=channel, app_id=gateway.payer_app_id)
@@ -79,6 +81,11 @@ def payment_start(*, order: Order, channel: str, method: str, client_ip: str) ->
         if order.status != Order.Status.PENDING:
             raise CheckoutError(
                 f"This order is {order.get_status_display().lower()}; it cannot be paid.", code="order_not_pending"
+            )
+        if order.held_for_review:
+            raise CheckoutError(
+                "This order is being reviewed by our team; you can pay it once it is released.",
+                code="held_for_review",
             )
         if course_is_enrolled(learner=order.learner, course=order.course):
             raise CheckoutError("You already have this course.", code="already_enrolled")

@@ -22,12 +22,14 @@ from django.utils import timezone
 from courses.models import Enrollment
 from courses.services import enrollment_grant
 from knowpay.metrics import PAYMENTS_DUPLICATED, PAYMENTS_SUCCEEDED, count_after_commit
+from knowpay.money import format_cny
 from payments.gateways.base import PaymentEvent, TradeStatus
 from payments.locks import order_lock, payment_lock, purchase_lock
-from payments.models import GatewayNotification, Order, Payment, PaymentAnomaly
-from payments.services import ledger
+from payments.models import Alert, GatewayNotification, Order, Payment, PaymentAnomaly
+from payments.services import ledger, risk
+from payments.services.alerts import alert_raise
+from payments.services.notices import notice_duplicate_payment, notice_order_paid
 from payments.services.orders import payments_close_at_gateway_later
-from payments.services.outbox import outbox_enqueue
 
 logger = logging.getLogger(__name__)
 
@@ -133,15 +135,11 @@ def _payment_succeed(*, payment: Payment, event: PaymentEvent, notification: Gat
         learner=order.learner, course=order.course, source=Enrollment.Source.PURCHASE, reference=order.order_no
     )
     payment.order = order  # the ledger reads the course and its creator's fee from it
-    ledger.ledger_sale_post(payment=payment)
+    sale = ledger.ledger_sale_post(payment=payment)
     payments_close_at_gateway_later(order=order, keep=payment)
-    outbox_enqueue(
-        topic="order_paid",
-        key=f"order_paid:{order.order_no}",
-        to=order.learner.email,
-        subject=f"You now have “{order.course.title}”",
-        context={"order_no": order.order_no, "course": order.course.title, "amount_fen": order.amount_fen},
-    )
+    if payment.payer_ref:
+        risk.risk_payer_check(order=order, payer_ref=payment.payer_ref)
+    notice_order_paid(order=order, sale=sale)
     count_after_commit(PAYMENTS_SUCCEEDED, channel=payment.channel)
     if late:
         logger.warning("payment arrived after the order was closed; fulfilled", extra={"order_no": order.order_no})
@@ -170,13 +168,7 @@ def _duplicate_payment_handle(*, order: Order, payment: Payment) -> None:
 
     ledger.ledger_duplicate_payment_post(payment=payment)
     refund_create_for_duplicate(payment=payment)
-    outbox_enqueue(
-        topic="duplicate_payment",
-        key=f"duplicate_payment:{payment.out_trade_no}",
-        to=order.learner.email,
-        subject="You paid twice; we are refunding the second payment",
-        context={"order_no": order.order_no, "course": order.course.title, "amount_fen": payment.amount_fen},
-    )
+    notice_duplicate_payment(order=order, payment=payment)
     logger.warning("duplicate payment; automatic refund started", extra={"out_trade_no": payment.out_trade_no})
 
 
@@ -187,7 +179,7 @@ def _second_gateway_trade_record(
 
     Never the same trade: the payment keeps the trade it was paid by and no money is posted (what
     the other trade is, a second charge or the gateway's mistake, only the gateway can tell staff).
-    Recorded once per reported trade; staff are alerted the first time.
+    Recorded once per reported trade; staff are alerted (an incident of its own) the first time.
     """
     try:
         with transaction.atomic():
@@ -206,6 +198,7 @@ def _second_gateway_trade_record(
             payment=payment, kind=PaymentAnomaly.Kind.SECOND_GATEWAY_TRADE, gateway_trade_no=event.gateway_trade_no[:64]
         )
     facts = {
+        "alert": Alert.Kind.PAYMENT_ANOMALY,
         "anomaly": anomaly.pk,
         "channel": payment.channel,
         "out_trade_no": payment.out_trade_no,
@@ -216,14 +209,18 @@ def _second_gateway_trade_record(
     }
     logger.error("another gateway trade reported for a paid attempt; recorded for staff", extra=facts)
     link = settings.SITE_URL + reverse("admin:payments_paymentanomaly_change", args=[anomaly.pk])
-    for recipient in settings.PAYMENTS_ALERT_EMAILS:
-        outbox_enqueue(
-            topic="payment_anomaly",
-            key=f"payment_anomaly:{anomaly.pk}:{recipient}"[:120],
-            to=recipient,
-            subject=f"Payment anomaly: {payment.out_trade_no} reported paid again as {anomaly.gateway_trade_no}",
-            context={**facts, "order_no": payment.order.order_no, "link": link},
-        )
+    alert_raise(
+        kind=Alert.Kind.PAYMENT_ANOMALY,
+        incident_key=f"payment_anomaly:{anomaly.pk}",
+        subject=f"{payment.channel} reported {payment.out_trade_no} paid again, as trade {anomaly.gateway_trade_no}",
+        body=(
+            f"We had recorded {payment.out_trade_no} (order {payment.order.order_no}) as paid by trade "
+            f"{anomaly.recorded_trade_no}; the gateway verifiably reported a payment of "
+            f"{format_cny(anomaly.amount_fen)} under trade {anomaly.gateway_trade_no}. Nothing was posted or "
+            "refunded. Ask the gateway which trade is real and whether the payer was charged twice, and refund "
+            f"an extra charge at the gateway. {link}"
+        ),
+    )
     return anomaly
 
 

@@ -12,13 +12,15 @@ import logging
 import traceback
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from knowpay.metrics import NOTIFICATIONS
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, IncomingNotification, NotificationRejected, PaymentEvent
 from payments.models import GatewayNotification
+from payments.services.alerts import notification_failed_alert
 from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
 from payments.services.refunds import refund_event_apply
 from payments.services.sweeps import sweep_backing_off, sweep_each
@@ -51,16 +53,38 @@ def notification_store(
     keep_headers: tuple[str, ...] = (),
 ) -> GatewayNotification:
     """Persist a notification exactly as received (in its own autocommitted statement), with the
-    headers every notification keeps and those its gateway verifies it with (`keep_headers`)."""
-    return GatewayNotification.objects.create(
-        channel=channel,
-        kind=kind,
-        body=body,
-        body_truncated=truncated,
-        body_sha256=hashlib.sha256(body).hexdigest(),
-        headers={key: str(meta[key]) for key in (*_KEPT_HEADERS, *keep_headers) if key in meta},
-        remote_addr=remote_addr,
-    )
+    headers every notification keeps and those its gateway verifies it with (`keep_headers`).
+
+    What the gateway signed (the body, and the headers it signs with: Stripe's and PayPal's
+    signatures) already stored for this channel and kind is not stored again: its row counts one
+    more receipt. A resend signed afresh is a new message and gets its own row, since only its own
+    signature verifies now. Race-safe: the counter is incremented in SQL, and the unique digest
+    decides which of two concurrent first receipts inserts the row.
+    """
+    headers = {key: str(meta[key]) for key in (*_KEPT_HEADERS, *keep_headers) if key in meta}
+    signed = hashlib.sha256(body)
+    for key in keep_headers:
+        signed.update(f"\n{key}: {headers.get(key, '')}".encode())
+    digest = signed.hexdigest()
+    stored = GatewayNotification.objects.filter(channel=channel, kind=kind, body_sha256=digest)
+    # A resend is the common repeat (gateways retry until acknowledged): try counting it first.
+    if stored.update(times_received=F("times_received") + 1, last_received_at=timezone.now()):
+        return stored.get()
+    try:
+        with transaction.atomic():
+            return GatewayNotification.objects.create(
+                channel=channel,
+                kind=kind,
+                body=body,
+                body_truncated=truncated,
+                body_sha256=digest,
+                headers=headers,
+                remote_addr=remote_addr,
+            )
+    except IntegrityError:
+        # Another request stored the same message between our update and our insert.
+        stored.update(times_received=F("times_received") + 1, last_received_at=timezone.now())
+        return stored.get()
 
 
 def notification_process(*, notification: GatewayNotification) -> NotificationResult:
@@ -69,7 +93,9 @@ def notification_process(*, notification: GatewayNotification) -> NotificationRe
     Acknowledge (tell the gateway to stop resending) only when it was applied now or before, or
     recorded for staff: a success under another gateway trade number for a paid attempt is kept as
     a PaymentAnomaly with this row in the same transaction as the outcome, and then acknowledged,
-    because resending cannot change what staff must now look into.
+    because resending cannot change what staff must now look into. A body received again is
+    processed again (applying is idempotent): a resend after a failure is applied then, and a
+    resend of one already applied is acknowledged again.
     """
     if notification.body_truncated:
         return _record(notification, GatewayNotification.Outcome.REJECTED, "body too large", ack=False)
@@ -120,8 +146,12 @@ def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack
     notification.processed_at = timezone.now()
     for name, value in fields.items():
         setattr(notification, name, value)
-    notification.save(update_fields=["outcome", "detail", "processed_at", *fields])
+    # "Processed" is final: a later receipt of the same body (found already applied) keeps it on record.
+    rows = GatewayNotification.objects.filter(pk=notification.pk).exclude(outcome=GatewayNotification.Outcome.PROCESSED)
+    rows.update(outcome=outcome, detail=detail, processed_at=notification.processed_at, **fields)
     NOTIFICATIONS.labels(channel=notification.channel, kind=notification.kind, outcome=outcome).inc()
+    if outcome == GatewayNotification.Outcome.FAILED:
+        notification_failed_alert(notification=notification)
     return NotificationResult(acknowledge=ack, notification=notification)
 
 

@@ -15,6 +15,7 @@ from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
 from knowpay.enqueue import enqueue_after_commit
 from payments.models import Order, Payment
+from payments.services import risk
 from payments.services.numbers import order_no_new
 from payments.services.sweeps import sweep_backing_off, sweep_each
 
@@ -25,11 +26,14 @@ class OrderError(ServiceError):
     pass
 
 
-def order_create(*, learner: User, course: Course) -> Order:
+def order_create(*, learner: User, course: Course, client_ip: str | None = None) -> Order:
     """The learner's pending order for this course: the existing one if still valid, else a new one.
+
+    A new order beyond the velocity limits is held for review (payments.services.risk).
 
     Raises:
         OrderError: the course cannot be bought (draft, archived, free, own course) or is already owned.
+        RiskRefused: the learner or the address is blocked.
     """
     if not course.is_published or course.is_free:
         raise OrderError("This course cannot be bought.", code="not_purchasable")
@@ -37,6 +41,7 @@ def order_create(*, learner: User, course: Course) -> Order:
         raise OrderError("You cannot buy your own course.", code="own_course")
     if course_is_enrolled(learner=learner, course=course):
         raise OrderError("You already have this course.", code="already_enrolled")
+    risk.risk_blocklist_check(action="order", user=learner, ip=client_ip)
     for _ in range(3):
         with transaction.atomic():
             existing = Order.objects.select_for_update(no_key=True).filter(
@@ -51,18 +56,24 @@ def order_create(*, learner: User, course: Course) -> Order:
                     Order.CloseReason.EXPIRED if order.expires_at <= timezone.now() else Order.CloseReason.CANCELLED
                 )
                 _order_close_locked(order, reason=reason)
+            hold_reason = risk.risk_order_hold_reason(learner=learner, ip=client_ip)
             try:
                 with transaction.atomic():
-                    return Order.objects.create(
+                    order = Order.objects.create(
                         order_no=order_no_new(),
                         learner=learner,
                         course=course,
                         amount_fen=course.price_fen,
                         expires_at=timezone.now() + dt.timedelta(minutes=settings.ORDER_TIMEOUT_MINUTES),
+                        client_ip=client_ip,
+                        held_for_review=bool(hold_reason),
                     )
             except IntegrityError:
                 # A concurrent click created the pending order (or the order number collided): look again.
                 continue
+            if hold_reason:
+                risk.risk_order_held(order=order, reason=hold_reason)
+            return order
     raise OrderError("Could not create the order; please try again.", code="conflict")
 
 

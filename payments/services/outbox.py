@@ -23,14 +23,25 @@ logger = logging.getLogger(__name__)
 RETRY_DELAYS = (dt.timedelta(minutes=1), dt.timedelta(minutes=5), dt.timedelta(minutes=30), dt.timedelta(hours=3))
 
 
-def outbox_enqueue(*, topic: str, key: str, to: str, subject: str, context: dict) -> OutboxMessage | None:
-    """Queue one e-mail per business event (`key`); a second call with the same key does nothing."""
+def outbox_enqueue(
+    *, topic: str, key: str, to: str, subject: str, context: dict, template: str = "", secret: bool = False
+) -> OutboxMessage | None:
+    """Queue one e-mail per business event (`key`); a second call with the same key does nothing.
+
+    The body is rendered from `template` (default: payments/email/<topic>.txt) when it is sent. A
+    `secret` message (a password reset link) has its context dropped once sent.
+    """
+    payload = {"to": to, "subject": subject, "context": context}
+    if template:
+        payload["template"] = template
+    if secret:
+        payload["secret"] = True
     try:
         with transaction.atomic():
             message = OutboxMessage.objects.create(
                 dedupe_key=key,
                 topic=topic,
-                payload={"to": to, "subject": subject, "context": context},
+                payload=payload,
                 next_attempt_at=timezone.now(),
             )
     except IntegrityError:
@@ -54,7 +65,8 @@ def outbox_send(*, message_id: int) -> bool:
             return False
         try:
             payload = message.payload
-            body = render_to_string(f"payments/email/{message.topic}.txt", payload["context"], using="text")
+            template = payload.get("template") or f"payments/email/{message.topic}.txt"
+            body = render_to_string(template, payload["context"], using="text")
             send_mail(payload["subject"], body, settings.DEFAULT_FROM_EMAIL, [payload["to"]])
         except Exception as exc:  # any failure of this message: keep it and try later
             message.attempts += 1
@@ -70,7 +82,9 @@ def outbox_send(*, message_id: int) -> bool:
             return False
         message.attempts += 1
         message.sent_at = timezone.now()
-        message.save(update_fields=["attempts", "sent_at"])
+        if payload.get("secret"):
+            message.payload = {**payload, "context": {}}  # the link was for the recipient only
+        message.save(update_fields=["attempts", "sent_at", "payload"])
         return True
 
 

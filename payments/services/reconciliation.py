@@ -35,6 +35,7 @@ from knowpay.metrics import RECONCILIATION_RUNS
 from payments.gateways import gateway_get
 from payments.gateways.base import GatewayError, Statement, StatementEntry, StatementEntryKind
 from payments.models import (
+    Alert,
     LedgerAccount,
     LedgerEntry,
     LedgerLine,
@@ -45,6 +46,7 @@ from payments.models import (
 )
 from payments.money import gateway_fee_expected, gateway_fee_returned_expected
 from payments.services import ledger
+from payments.services.alerts import alert_raise, alert_resolve
 from payments.services.events import EventMismatch
 from payments.services.refunds import refund_sync
 from payments.services.sync import payment_sync
@@ -83,10 +85,36 @@ def reconciliation_run(*, channel: str, day: dt.date) -> ReconciliationRun:
         )
         RECONCILIATION_RUNS.labels(channel=channel, status=ReconciliationRun.Status.FAILED).inc()
         logger.warning("reconciliation failed", extra={"channel": channel, "day": str(day), "error": repr(exc)[:300]})
+        alert_raise(
+            kind=Alert.Kind.RECONCILIATION_FAILED,
+            incident_key=f"reconciliation-failed:{channel}:{day}",
+            subject=f"Reconciliation of {channel} for {day} could not run",
+            body=f"{code}{exc}"[:2000],
+        )
         raise
+    alert_resolve(incident_key=f"reconciliation-failed:{channel}:{day}")
     run.refresh_from_db()
     RECONCILIATION_RUNS.labels(channel=channel, status=run.status).inc()
+    _alert_on_discrepancies(run)
     return run
+
+
+def _alert_on_discrepancies(run: ReconciliationRun) -> None:
+    """One incident per channel and day, open while its runs find discrepancies."""
+    key = f"reconciliation:{run.channel}:{run.day}"
+    if run.status != ReconciliationRun.Status.DISCREPANCIES:
+        alert_resolve(incident_key=key, note="A later run of the same bill balanced.")
+        return
+    counts: dict[str, int] = {}
+    for item in run.items.exclude(kind=Kind.REPAIRED):
+        counts[item.get_kind_display()] = counts.get(item.get_kind_display(), 0) + 1
+    lines = [f"{label}: {count}" for label, count in sorted(counts.items())] + run.totals_differences()
+    alert_raise(
+        kind=Alert.Kind.RECONCILIATION_DISCREPANCIES,
+        incident_key=key,
+        subject=f"Reconciliation of {run.channel} for {run.day} found discrepancies",
+        body="\n".join(lines),
+    )
 
 
 def _reconcile(run: ReconciliationRun, statement: Statement) -> None:

@@ -32,11 +32,11 @@ from payments.gateways.base import (
 )
 from payments.models import Order, Payment, Refund
 from payments.selectors.orders import refund_deadline
-from payments.services import ledger
+from payments.services import ledger, risk
 from payments.services.checkout import notify_url
 from payments.services.events import ApplyOutcome, EventMismatch
+from payments.services.notices import notice_refund_rejected, notice_refund_succeeded
 from payments.services.numbers import refund_no_for
-from payments.services.outbox import outbox_enqueue
 from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
@@ -52,13 +52,19 @@ class RefundApplyResult:
     refund: Refund
 
 
-def refund_request(*, order: Order, learner: User, amount_fen: int | None = None, reason: str = "") -> Refund:
+def refund_request(
+    *, order: Order, learner: User, amount_fen: int | None = None, reason: str = "", client_ip: str | None = None
+) -> Refund:
     """A learner asks for (part of) their money back; staff decide. Defaults to all that is left.
+
+    A request beyond the velocity limits is flagged for review (payments.services.risk).
 
     Raises:
         RefundError: not their order, not paid, outside the refund window, a bad amount, or a
             refund already in flight.
+        RiskRefused: the learner or the address is blocked.
     """
+    risk.risk_blocklist_check(action="refund", user=learner, ip=client_ip)
     with transaction.atomic():
         order, payment = _lock_order_and_primary_payment(order)
         if order.learner_id != learner.pk:
@@ -68,7 +74,8 @@ def refund_request(*, order: Order, learner: User, amount_fen: int | None = None
                 f"Refunds can be requested within {settings.REFUND_WINDOW_DAYS} days of payment.",
                 code="window_closed",
             )
-        return _refund_create(
+        flag_reason = risk.risk_refund_flag_reason(learner=learner, ip=client_ip)
+        refund = _refund_create(
             order=order,
             payment=payment,
             amount_fen=payment.refundable_fen if amount_fen is None else amount_fen,
@@ -76,7 +83,12 @@ def refund_request(*, order: Order, learner: User, amount_fen: int | None = None
             status=Refund.Status.REQUESTED,
             reason=reason,
             requested_by=learner,
+            client_ip=client_ip,
+            risk_flagged=bool(flag_reason),
         )
+        if flag_reason:
+            risk.risk_refund_flagged(refund=refund, reason=flag_reason)
+        return refund
 
 
 def refund_issue(*, order: Order, staff: User, amount_fen: int, reason: str) -> Refund:
@@ -133,13 +145,7 @@ def refund_reject(*, refund: Refund, staff: User, note: str) -> Refund:
         refund.decision_note = note[:300]
         refund.save(update_fields=["status", "decided_by", "decided_at", "decision_note", "updated_at"])
         count_after_commit(REFUNDS, state=Refund.Status.REJECTED)
-        outbox_enqueue(
-            topic="refund_rejected",
-            key=f"refund_rejected:{refund.refund_no}",
-            to=refund.order.learner.email,
-            subject="Your refund request was declined",
-            context={"order_no": refund.order.order_no, "course": refund.order.course.title, "note": note},
-        )
+        notice_refund_rejected(refund=refund, note=note)
     return refund
 
 
@@ -298,15 +304,9 @@ def _refund_succeed(*, refund_id: int, gateway_refund_no: str) -> RefundApplyRes
         order.save(update_fields=["refunded_fen", "status", "updated_at"])
         if fully:
             enrollment_revoke(learner=order.learner, course=order.course, reason=f"Refunded ({refund.refund_no})")
-    ledger.ledger_refund_post(refund=refund)
+    entry = ledger.ledger_refund_post(refund=refund)
     count_after_commit(REFUNDS, state=Refund.Status.SUCCEEDED)
-    outbox_enqueue(
-        topic="refund_succeeded",
-        key=f"refund_succeeded:{refund.refund_no}",
-        to=order.learner.email,
-        subject="Your refund is on its way",
-        context={"order_no": order.order_no, "course": order.course.title, "amount_fen": refund.amount_fen},
-    )
+    notice_refund_succeeded(order=order, refund=refund, entry=entry)
     return RefundApplyResult(ApplyOutcome.REFUNDED, refund)
 
 

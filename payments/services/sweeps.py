@@ -1,8 +1,10 @@
 """Periodic sweeps process each row on its own: one that fails is recorded and retried later with
 backoff while the sweep goes on with the rest, so a poison row never stalls the others.
 
-A failure is recorded as a SweepFailure (attempts, last error, next attempt), logged, and shown to
-staff in admin; the row is left alone until its next attempt is due; a success deletes the record.
+A failure is recorded as a SweepFailure (attempts, last error, next attempt), logged, raised as the
+sweep's `sweep_failing` alert (one incident per sweep, resolved once none of its rows fails) and
+shown to staff in admin; the row is left alone until its next attempt is due; a success deletes
+the record.
 Expected transient trouble (a gateway that cannot be reached) is handled by each sweep itself and
 is not a failure of the row.
 """
@@ -18,7 +20,8 @@ from typing import TypeVar
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
-from payments.models import SweepFailure
+from payments.models import Alert, SweepFailure
+from payments.services.alerts import alert_raise, alert_resolve
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -54,6 +57,8 @@ def sweep_each(
         if object_id in failing:
             SweepFailure.objects.filter(sweep=sweep, object_id=object_id).delete()
             logger.info("%s: row recovered", sweep, extra={"sweep": sweep, "object_id": object_id})
+            if not SweepFailure.objects.filter(sweep=sweep).exists():
+                alert_resolve(incident_key=f"sweep_failing:{sweep}", note="Every row of the sweep succeeds again.")
         results.append(result)
     return results
 
@@ -88,9 +93,20 @@ def _failure_record(*, sweep: str, model: type[Model], object_id: int, exc: Exce
         sweep,
         exc_info=exc,
         extra={
+            "alert": Alert.Kind.SWEEP_FAILING,
             "sweep": sweep,
             "object_id": object_id,
             "attempts": failure.attempts,
             "next_attempt_at": failure.next_attempt_at.isoformat(),
         },
+    )
+    alert_raise(
+        kind=Alert.Kind.SWEEP_FAILING,
+        incident_key=f"sweep_failing:{sweep}",
+        subject=f"The {sweep} sweep fails on some rows",
+        body=(
+            f"{failure.model_label} #{object_id} failed {failure.attempts} time(s), last with "
+            f"{type(exc).__name__}: {exc}"[:500]
+            + ". The other rows go on; this one is retried with backoff. Admin: Sweep failures."
+        ),
     )

@@ -15,8 +15,9 @@ def api():
 def test_me_refuses_anonymous_callers(api):
     response = api.get(ME)
 
-    assert response.status_code == 403
-    assert response.json()["code"] == "not_authenticated"
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"].startswith("Bearer")
+    assert response.json()["error"]["code"] == "not_authenticated"
 
 
 def test_me_describes_a_learner(api, learner):

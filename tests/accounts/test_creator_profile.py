@@ -3,6 +3,7 @@ from django.urls import reverse
 
 from accounts.models import CreatorProfile
 from accounts.services import CreatorProfileError, creator_profile_create
+from tests.factories.accounts import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
@@ -84,7 +85,12 @@ def test_a_creator_edits_their_profile(client, creator):
 
     response = client.post(
         reverse("accounts:creator_edit"),
-        _form(display_name="New Name", payout_alipay_account="pay@example.com", payout_alipay_name="李四"),
+        _form(
+            display_name="New Name",
+            payout_alipay_account="pay@example.com",
+            payout_alipay_name="李四",
+            password=PASSWORD,
+        ),
     )
 
     creator.creator_profile.refresh_from_db()
@@ -135,5 +141,8 @@ def test_the_profile_page_shows_a_creators_profile(client, creator):
     response = client.get(reverse("accounts:profile"))
 
     assert creator.creator_profile.display_name in response.text
-    assert creator.creator_profile.payout_alipay_account in response.text
+    # Masked: the first and last two characters of the account, never all of it.
+    account = creator.creator_profile.payout_alipay_account
+    assert account not in response.text
+    assert f"{account[:2]}{'*' * (len(account) - 4)}{account[-2:]}" in response.text
     assert "Become a creator" not in response.text

@@ -70,7 +70,7 @@ def test_a_draft_of_another_creator_is_404(api, other_creator, draft_course):
     response = api.get(_detail(draft_course))
 
     assert response.status_code == 404
-    assert response.json()["detail"] == "No such course."
+    assert response.json()["error"]["message"] == "No such course."
 
 
 def test_anonymous_callers_get_lesson_titles_but_only_preview_bodies(api, paid_course):
@@ -97,7 +97,7 @@ def test_an_enrolled_learner_gets_every_lesson_body(api, learner, paid_course):
 def test_anonymous_callers_cannot_enroll(api, free_course):
     response = api.post(reverse("api:course-enroll", args=[free_course.slug]))
 
-    assert response.status_code == 403
+    assert response.status_code == 401
     assert not Enrollment.objects.exists()
 
 
@@ -120,8 +120,11 @@ def test_a_paid_course_cannot_be_joined_for_free(api, learner, paid_course):
 
     assert response.status_code == 400
     assert response.json() == {
-        "detail": "Only published free courses can be joined without paying.",
-        "code": "not_free",
+        "error": {
+            "code": "not_free",
+            "message": "Only published free courses can be joined without paying.",
+            "fields": {},
+        }
     }
     assert not Enrollment.objects.exists()
 
@@ -137,7 +140,7 @@ def test_my_enrollments_lists_active_ones(api, learner, paid_course):
 
 
 def test_my_enrollments_needs_a_login(api):
-    assert api.get(reverse("api:enrollment-list")).status_code == 403
+    assert api.get(reverse("api:enrollment-list")).status_code == 401
 
 
 # --- Studio ------------------------------------------------------------------------------------------
@@ -149,7 +152,7 @@ def test_a_non_creator_cannot_use_the_studio(api, learner):
     response = api.post(STUDIO_COURSES, {"title": "Mine", "price_fen": 100}, format="json")
 
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only creators can use the studio."
+    assert response.json()["error"]["message"] == "Only creators can use the studio."
     assert not Course.objects.exists()
 
 
@@ -159,7 +162,7 @@ def test_a_negative_price_is_refused(api, creator):
     response = api.post(STUDIO_COURSES, {"title": "Mine", "price_fen": -1}, format="json")
 
     assert response.status_code == 400
-    assert "price_fen" in response.json()
+    assert "price_fen" in response.json()["error"]["fields"]
     assert not Course.objects.exists()
 
 
@@ -211,7 +214,11 @@ def test_publishing_without_lessons_is_a_400_with_a_code(api, creator):
     response = api.post(_studio("studio-course-publish", course))
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "Add at least one lesson before publishing.", "code": "no_lessons"}
+    assert response.json()["error"] == {
+        "code": "no_lessons",
+        "message": "Add at least one lesson before publishing.",
+        "fields": {},
+    }
 
 
 def test_publishing_a_draft_with_a_lesson(api, creator, draft_course):

@@ -13,6 +13,7 @@ payments_stub = (
     [
         path("orders/", _stub, name="order_list"),
         path("earnings/", _stub, name="earnings"),
+        path("inbox/", _stub, name="inbox"),
         path("courses/<str:slug>/buy/", _stub, name="buy"),
     ],
     "payments",

@@ -9,8 +9,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from payments.models import ReconciliationRun
+from payments.services.orders import order_create
 from payments.services.payouts import payout_request
 from payments.services.refunds import refund_issue
+from payments.services.risk import RiskRefused, blocked_subject_add
 from payments.services.settlement import earnings_settle_due
 from tests.factories import UserFactory
 from tests.payments.conftest import sandbox_notification_body
@@ -31,6 +33,11 @@ def history(payment, post_notify, django_capture_on_commit_callbacks, settings):
         payout_request(creator=creator, requested_by=creator, amount_fen=500)
     run = ReconciliationRun.objects.create(channel="sandbox", day=timezone.localdate(), started_at=timezone.now())
     run.items.create(kind="missing_on_bill", entry_kind="payment", out_trade_no=payment.out_trade_no)
+    # A blocklist entry and the decision it caused.
+    blocked = UserFactory()
+    blocked_subject_add(kind="user", value=blocked.username, reason="test", staff=None)
+    with pytest.raises(RiskRefused):
+        order_create(learner=blocked, course=payment.order.course)
     return payment
 
 

@@ -26,7 +26,7 @@ def paid_order(learner, course):
 
 
 def test_anonymous_cannot_list_orders():
-    assert APIClient().get("/api/v1/orders/").status_code == 403
+    assert APIClient().get("/api/v1/orders/").status_code == 401
 
 
 def test_buying_a_draft_course_is_404(api):
@@ -42,7 +42,9 @@ def test_buying_a_free_course_is_a_clear_400(api):
     response = api.post("/api/v1/orders/", {"course": CourseFactory(price_fen=0).slug}, format="json")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "This course cannot be bought.", "code": "not_purchasable"}
+    assert response.json() == {
+        "error": {"code": "not_purchasable", "message": "This course cannot be bought.", "fields": {}}
+    }
 
 
 def test_buying_returns_the_pending_order_and_reuses_it(api, course):
@@ -79,7 +81,7 @@ def test_pay_with_unknown_channel_is_400_and_starts_nothing(api, course):
     response = api.post(f"/api/v1/orders/{order_no}/pay/", {"channel": "applepay", "method": "x"}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == "unknown_channel"
+    assert response.json()["error"]["code"] == "unknown_channel"
     assert not Payment.objects.exists()
 
 
@@ -109,7 +111,7 @@ def test_refund_request_above_what_was_paid_is_refused(api, paid_order):
     response = api.post(f"/api/v1/orders/{paid_order.order_no}/refunds/", {"amount_fen": 99999}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == "amount_exceeds"
+    assert response.json()["error"]["code"] == "amount_exceeds"
     assert not Refund.objects.exists()
 
 
@@ -127,7 +129,7 @@ def test_second_refund_request_while_one_is_in_flight_is_refused(api, paid_order
     response = api.post(f"/api/v1/orders/{paid_order.order_no}/refunds/", {"amount_fen": 100}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == "in_flight"
+    assert response.json()["error"]["code"] == "in_flight"
     assert Refund.objects.count() == 1
 
 

@@ -20,7 +20,7 @@ from payments.gateways.breakers import (
     _ReportingRedis,
     breaker_for,
 )
-from payments.models import GatewayCall, Payment
+from payments.models import Alert, GatewayCall, Payment
 from payments.services.sync import payments_sync_open
 from tests.factories import OrderFactory, PaymentFactory
 from tests.operating import closed_port, hang_up_server
@@ -77,6 +77,27 @@ def test_a_trial_call_after_the_reset_timeout_closes_the_circuit(dead_sandbox, s
 
     assert breaker_for("sandbox", "query_payment").current_state == "closed"
     assert GatewayCall.objects.order_by("-id").first().outcome == "rejected"
+
+
+def test_an_opening_circuit_alerts_staff_once_and_its_closing_resolves_the_alert(
+    dead_sandbox, settings, gateway_site, time_machine
+):
+    for _ in range(N + 2):
+        with pytest.raises(GatewayUnavailable):
+            query()
+
+    alert = Alert.objects.get()
+    assert (alert.kind, alert.incident_key, alert.status) == (
+        "circuit_open",
+        "circuit_open:sandbox.query_payment",
+        "open",
+    )
+    settings.SANDBOX_SERVER_URL = ""
+    time_machine.move_to(dt.datetime.now(dt.UTC) + dt.timedelta(seconds=61))
+    with pytest.raises(TradeNotFound):
+        query()
+
+    assert Alert.objects.get().status == "resolved"
 
 
 def test_a_failed_trial_call_opens_the_circuit_for_another_period(dead_sandbox, time_machine):

@@ -45,8 +45,8 @@ def test_paid_order_sends_one_email_to_the_learner(payment, post_notify, django_
         post_notify(sandbox_notification_body(payment))
         post_notify(sandbox_notification_body(payment))
 
-    assert len(mail.outbox) == 1
-    assert mail.outbox[0].to == [payment.order.learner.email]
+    to_learner = [message for message in mail.outbox if message.to == [payment.order.learner.email]]
+    assert len(to_learner) == 1
 
 
 def test_the_plain_text_email_is_not_html_escaped(payment, post_notify, django_capture_on_commit_callbacks):
@@ -68,8 +68,9 @@ def test_replayed_notification_is_acknowledged_without_side_effects(payment, pos
 
     assert replies == [b"SUCCESS"] * 3
     assert Enrollment.objects.count() == 1
-    outcomes = list(GatewayNotification.objects.order_by("id").values_list("outcome", flat=True))
-    assert outcomes == ["processed", "duplicate", "duplicate", "duplicate"]
+    # The identical body is stored once, processed, and counted on its row.
+    stored = GatewayNotification.objects.get()
+    assert (stored.outcome, stored.times_received) == ("processed", 4)
 
 
 def test_payment_after_order_was_cancelled_is_accepted_and_fulfilled(payment, post_notify):

@@ -21,7 +21,7 @@ from tests.payments.ledger.helpers import pay, refund, sell
 
 pytestmark = pytest.mark.django_db
 
-preflight = importlib.import_module("payments.migrations.0014_one_purchase_per_learner_and_course")
+preflight = importlib.import_module("payments.migrations.0020_one_purchase_per_learner_and_course")
 
 
 @pytest.fixture

@@ -26,10 +26,9 @@ def test_fifty_identical_notifications_at_once_pay_exactly_once(payment):
     assert Enrollment.objects.filter(learner=payment.order.learner, course=payment.order.course).count() == 1
     assert OutboxMessage.objects.filter(topic="order_paid").count() == 1
     assert LedgerEntry.objects.filter(kind=LedgerEntry.Kind.SALE, payment=payment).count() == 1
-    outcomes = GatewayNotification.objects.values_list("outcome", flat=True)
-    assert sorted(set(outcomes)) == ["duplicate", "processed"]
-    assert list(outcomes).count("processed") == 1
-    assert GatewayNotification.objects.count() == 50
+    # Stored once, counted fifty times; "processed" stays the outcome on record.
+    stored = GatewayNotification.objects.get()
+    assert (stored.outcome, stored.times_received) == ("processed", 50)
 
 
 def test_concurrent_buy_clicks_create_one_pending_order(learner, course):

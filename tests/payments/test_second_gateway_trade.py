@@ -9,7 +9,7 @@ import pytest
 from django.utils import timezone
 
 from payments.gateways.base import PaymentEvent, TradeStatus
-from payments.models import GatewayNotification, LedgerEntry, OutboxMessage, Payment, PaymentAnomaly, Refund
+from payments.models import Alert, GatewayNotification, LedgerEntry, OutboxMessage, Payment, PaymentAnomaly, Refund
 from payments.services.events import ApplyOutcome, payment_event_apply
 from tests.factories import PaymentFactory
 from tests.payments.alipay.helpers import NOTIFY_URL as ALIPAY_NOTIFY_URL
@@ -59,8 +59,8 @@ def test_the_anomaly_is_acknowledged_once_recorded_so_the_gateway_stops_resendin
 
     assert replies == [b"SUCCESS"] * 3
     assert PaymentAnomaly.objects.count() == 1
-    outcomes = list(GatewayNotification.objects.order_by("id").values_list("outcome", flat=True))
-    assert outcomes == ["processed", "anomaly", "anomaly", "anomaly"]
+    rows = list(GatewayNotification.objects.order_by("id").values_list("outcome", "times_received"))
+    assert rows == [("processed", 1), ("anomaly", 3)]
 
 
 def test_the_same_trade_again_is_still_a_harmless_replay(paid, post_notify):
@@ -80,25 +80,29 @@ def test_the_anomaly_is_logged_as_an_error_with_its_numbers(paid, post_notify, c
     assert record.anomaly == PaymentAnomaly.objects.get().pk
 
 
-def test_every_alert_recipient_gets_one_message_through_the_outbox(paid, post_notify, settings):
-    settings.PAYMENTS_ALERT_EMAILS = ["ops@example.com", "finance@example.com"]
+def test_the_anomaly_raises_one_alert_told_to_admins_through_the_outbox(paid, post_notify, settings):
+    settings.ADMINS = [("Ops", "ops@example.com")]
     body = sandbox_notification_body(paid, trade_no=OTHER, notify_id="N2")
 
     post_notify(body)
     post_notify(body)
 
-    alerts = OutboxMessage.objects.filter(topic="payment_anomaly")
-    assert sorted(m.payload["to"] for m in alerts) == ["finance@example.com", "ops@example.com"]
-    assert all(OTHER in m.payload["subject"] or OTHER in str(m.payload["context"]) for m in alerts)
+    alert = Alert.objects.get(kind=Alert.Kind.PAYMENT_ANOMALY)
+    assert alert.incident_key == f"payment_anomaly:{PaymentAnomaly.objects.get().pk}"
+    assert alert.occurrences == 1
+    assert OTHER in alert.subject
+    assert FIRST in alert.body
+    told = OutboxMessage.objects.filter(topic="alert")
+    assert [m.payload["to"] for m in told] == ["ops@example.com"]
 
 
-def test_no_alert_message_without_recipients(paid, post_notify, settings):
-    settings.PAYMENTS_ALERT_EMAILS = []
-
+def test_another_reported_trade_is_another_incident(paid, post_notify):
     post_notify(sandbox_notification_body(paid, trade_no=OTHER, notify_id="N2"))
 
-    assert PaymentAnomaly.objects.exists()
-    assert not OutboxMessage.objects.filter(topic="payment_anomaly").exists()
+    post_notify(sandbox_notification_body(paid, trade_no="SBX-third-trade", notify_id="N3"))
+
+    assert PaymentAnomaly.objects.count() == 2
+    assert Alert.objects.filter(kind=Alert.Kind.PAYMENT_ANOMALY, status=Alert.Status.OPEN).count() == 2
 
 
 def test_a_query_reporting_another_trade_is_recorded_without_a_notification(paid):

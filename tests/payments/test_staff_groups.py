@@ -34,6 +34,11 @@ FINANCE = VIEW_MONEY | {
     "payments.sync_payment",
     "payments.reprocess_gatewaynotification",
     "payments.run_reconciliation",
+    "payments.view_alert",
+    "payments.resolve_alert",
+    "payments.silence_alert",
+    "payments.view_alertsilence",
+    "payments.view_payoutschedule",
 }
 SUPPORT = VIEW_MONEY | {"payments.sync_payment"}
 

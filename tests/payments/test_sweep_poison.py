@@ -7,20 +7,27 @@ import datetime as dt
 import importlib
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.urls import reverse
 from django.utils import timezone
 
-from payments.models import GatewayNotification, Order, OutboxMessage, Refund, SweepFailure
+from payments.models import Alert, GatewayNotification, Order, OutboxMessage, Refund, SweepFailure
 from payments.services.notifications import notification_store, notifications_finish_stuck
 from payments.services.orders import orders_expire_due
 from payments.services.outbox import outbox_send_due
-from payments.services.payouts import payout_approve, payout_request, payouts_send_stuck
+from payments.services.payouts import (
+    payout_approve,
+    payout_request,
+    payout_schedule_set,
+    payouts_create_due,
+    payouts_send_stuck,
+)
 from payments.services.refunds import refunds_sync_processing
 from payments.services.settlement import earnings_settle_due
 from payments.services.sweeps import sweep_retry_delay
 from payments.services.sync import payments_sync_open
-from tests.factories import CourseFactory, OrderFactory, PaymentFactory, RefundFactory, UserFactory
+from tests.factories import CourseFactory, CreatorFactory, OrderFactory, PaymentFactory, RefundFactory, UserFactory
 from tests.payments.conftest import sandbox_notification_body
 from tests.payments.ledger.helpers import sell
 from tests.payments.outbox import outbox_message
@@ -184,6 +191,19 @@ def test_the_payout_resend_goes_on_past_a_payout_that_breaks(monkeypatch, creato
     failure_of("payouts_send", payouts[1].pk)
 
 
+def test_scheduled_payouts_go_on_past_a_schedule_that_breaks(monkeypatch):
+    schedules = [
+        payout_schedule_set(creator=CreatorFactory(), frequency="weekly", threshold_fen=settings.PAYOUT_MIN_FEN)
+        for _ in range(3)
+    ]
+    calls = poisoned(monkeypatch, "payments.services.payouts._payout_create_due", schedules[1].pk)
+
+    payouts_create_due(now=timezone.now() + dt.timedelta(days=8))
+
+    assert calls == [schedule.pk for schedule in schedules]
+    assert failure_of("payouts_create", schedules[1].pk).model_label == "payments.payoutschedule"
+
+
 def test_the_stuck_notification_sweep_goes_on_past_one_of_a_channel_no_longer_offered(payment, settings):
     def stuck(channel):
         return notification_store(
@@ -256,6 +276,20 @@ def test_rows_backing_off_do_not_take_the_place_of_due_ones(monkeypatch):
     orders_expire_due()
 
     assert calls == [healthy.pk]
+
+
+def test_a_failing_sweep_raises_one_alert_that_recovery_resolves(poison_order, monkeypatch):
+    other = OrderFactory(expires_at=timezone.now() - dt.timedelta(minutes=4))
+    poisoned(monkeypatch, "payments.services.orders.order_expire", other.pk)
+    orders_expire_due()
+
+    alert = Alert.objects.get(kind=Alert.Kind.SWEEP_FAILING)
+    assert (alert.incident_key, alert.occurrences, alert.status) == ("sweep_failing:orders_expire", 2, "open")
+
+    monkeypatch.undo()
+    orders_expire_due(now=timezone.now() + dt.timedelta(minutes=2))
+
+    assert Alert.objects.get(pk=alert.pk).status == Alert.Status.RESOLVED
 
 
 def test_staff_see_failing_rows_with_a_link_to_them(poison_order, admin_client):

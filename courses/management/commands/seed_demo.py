@@ -12,7 +12,7 @@ from django.db import transaction
 
 from accounts.models import User
 from accounts.selectors import creator_profile_get
-from accounts.services import creator_profile_create, user_signup
+from accounts.services import creator_profile_create
 from courses.models import Course, Enrollment
 from courses.services import course_create, course_publish, enrollment_grant, lesson_create
 from knowpay.money import yuan_to_fen
@@ -150,7 +150,8 @@ class Command(BaseCommand):
         user = User.objects.filter(username=spec["username"]).first()
         if user is not None:
             return user, False
-        return user_signup(username=spec["username"], email=spec["email"], password=DEMO_PASSWORD), True
+        # Demo accounts are active at once; a real sign-up confirms its e-mail address first.
+        return User.objects.create_user(username=spec["username"], email=spec["email"], password=DEMO_PASSWORD), True
 
     def _course(self, creator: User, spec: dict) -> int:
         if Course.objects.filter(slug=spec["slug"]).exists():

@@ -37,7 +37,7 @@ def earned(creator, staff):
 
 
 def test_anonymous_callers_get_nothing():
-    assert APIClient().get("/api/v1/earnings/").status_code == 403
+    assert APIClient().get("/api/v1/earnings/").status_code == 401
 
 
 def test_users_who_are_not_creators_get_nothing():
@@ -47,7 +47,7 @@ def test_users_who_are_not_creators_get_nothing():
     response = client.get("/api/v1/earnings/")
 
     assert response.status_code == 403
-    assert response.json()["detail"] == "Only creators have earnings."
+    assert response.json()["error"]["message"] == "Only creators have earnings."
 
 
 def test_another_creators_payout_is_404(api, other_creator, settings):
@@ -69,7 +69,7 @@ def test_a_refused_payout_request_is_a_clear_400(api, earned, creator, amount, c
     response = api.post("/api/v1/earnings/payouts/", {"amount_fen": amount}, format="json")
 
     assert response.status_code == 400
-    assert response.json()["code"] == code
+    assert response.json()["error"]["code"] == code
     assert not Payout.objects.exists()
     assert balance(creator, AVAILABLE) == 8100
 

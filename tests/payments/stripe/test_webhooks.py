@@ -89,12 +89,26 @@ def test_a_changed_body_under_a_valid_signature_is_refused(payment, post):
 
 def test_a_replayed_event_is_acknowledged_without_effect(payment, post):
     body = completed(payment)
-    post(body, signature_header(body))
+    header = signature_header(body)
+    post(body, header)
+
+    again = post(body, header)
+
+    assert again.status_code == 200
+    # The same message is counted on its stored row, which keeps its outcome.
+    stored = GatewayNotification.objects.get()
+    assert (stored.outcome, stored.times_received) == (GatewayNotification.Outcome.PROCESSED, 2)
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_the_same_event_signed_afresh_is_stored_again_and_changes_nothing(payment, post):
+    body = completed(payment)
+    post(body, signature_header(body, timestamp=int(time.time()) - 5))
 
     again = post(body, signature_header(body))
 
     assert again.status_code == 200
-    assert GatewayNotification.objects.order_by("-id").first().outcome == GatewayNotification.Outcome.DUPLICATE
+    assert [n.outcome for n in GatewayNotification.objects.order_by("id")] == ["processed", "duplicate"]
     assert LedgerEntry.objects.count() == 1
 
 

@@ -196,8 +196,8 @@ def test_same_notification_three_times_pays_once_and_is_acknowledged_three_times
 
     assert [acknowledged(reply) for reply in replies] == [True, True, True]
     assert Enrollment.objects.count() == 1
-    outcomes = list(GatewayNotification.objects.order_by("id").values_list("outcome", flat=True))
-    assert outcomes == ["processed", "duplicate", "duplicate"]
+    stored = GatewayNotification.objects.get()
+    assert (stored.outcome, stored.times_received) == ("processed", 3)
 
 
 @pytest.mark.postgres
@@ -222,5 +222,6 @@ def test_same_notification_three_times_at_once_pays_once(payment):
 
     assert [acknowledged(reply) for reply in replies] == [True, True, True]
     assert Enrollment.objects.count() == 1
-    outcomes = sorted(GatewayNotification.objects.values_list("outcome", flat=True))
-    assert outcomes == ["duplicate", "duplicate", "processed"]
+    # One row for the one body, counting the three deliveries; "processed" stays on record.
+    stored = GatewayNotification.objects.get()
+    assert (stored.outcome, stored.times_received) == ("processed", 3)

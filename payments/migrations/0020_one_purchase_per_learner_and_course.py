@@ -29,7 +29,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('courses', '0001_initial'),
-        ('payments', '0013_gateway_call_circuit_open_and_outbox_backlog_index'),
+        ('payments', '0019_payout_history_follows_schedule_fields'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

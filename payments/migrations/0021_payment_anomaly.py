@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0014_one_purchase_per_learner_and_course'),
+        ('payments', '0020_one_purchase_per_learner_and_course'),
     ]
 
     operations = [

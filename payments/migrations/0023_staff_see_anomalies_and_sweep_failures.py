@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
     dependencies = [
         ("auth", "0012_alter_user_first_name_max_length"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("payments", "0016_sweep_failures"),
+        ("payments", "0022_sweep_failures"),
     ]
 
     operations = [migrations.RunPython(grant, revoke)]

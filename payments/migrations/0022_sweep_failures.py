@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('payments', '0015_payment_anomaly'),
+        ('payments', '0021_payment_anomaly'),
     ]
 
     operations = [
