@@ -95,6 +95,18 @@ def test_token_log_in_counts_towards_the_same_lockout_and_says_so(settings):
     assert "access" not in response.json()
 
 
+def test_a_username_longer_than_any_account_is_counted_not_a_server_error(client):
+    # On PostgreSQL axes' 255-character column refused such a name: every one of these was a 500.
+    junk = "9" * 1000
+    api = APIClient(REMOTE_ADDR="10.0.0.3")
+
+    page = client.post(LOGIN, {"username": junk, "password": "x"}, REMOTE_ADDR="10.0.0.3")
+    token = api.post(TOKEN, {"username": junk, "password": "x"})
+
+    assert (page.status_code, token.status_code) == (200, 401)
+    assert AccessAttempt.objects.get().username == junk[:150]
+
+
 def test_log_in_is_rate_limited_per_address(client, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "login": "3/m"}
     user = UserFactory()
