@@ -438,12 +438,35 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 # Acknowledge after the task ran, so a crashed worker's task is redelivered; every task is idempotent.
 CELERY_TASK_ACKS_LATE = True
+# ...and requeue, not acknowledge, the message of a worker child killed mid-task (OOM killer, SIGKILL).
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+# A task that cannot acknowledge (broker connection lost) is cancelled and redelivered, not left running.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = TIME_ZONE
-# Redis redelivers unacknowledged messages after this; it must exceed any countdown we use.
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=7200)}
+# No task runs longer than this (prefork workers): the soft limit raises inside the task, the hard one
+# kills it. Every task is idempotent and the sweeps finish what one leaves.
+CELERY_TASK_TIME_LIMIT = env.int("CELERY_TASK_TIME_LIMIT", default=300)
+CELERY_TASK_SOFT_TIME_LIMIT = max(CELERY_TASK_TIME_LIMIT - 30, CELERY_TASK_TIME_LIMIT // 2)
+# The longest delay before a task is retried or run (the tasks' countdowns are capped to it).
+TASK_MAX_COUNTDOWN_SECONDS = 600
+# Redis redelivers a message not acknowledged after this: a whole-worker crash's tasks come back then.
+# It must outlast the longest countdown plus the longest run, or a waiting or running task is
+# delivered twice (payments.E010 refuses that).
+# A broker that accepts connections but never answers must not hold a web request (30 s worker
+# timeout): every connect and every command gives up after this, and publishing is tried at most
+# three times. What was not sent is left to the sweeps (knowpay.enqueue).
+_BROKER_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=3.0)
+CELERY_BROKER_CONNECTION_TIMEOUT = _BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=1200),
+    "socket_connect_timeout": _BROKER_TIMEOUT,
+    "socket_timeout": _BROKER_TIMEOUT,
+    "socket_keepalive": True,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TASK_DEFAULT_QUEUE = env.str("CELERY_TASK_DEFAULT_QUEUE", default="knowpay")
 # The periodic sweeps that make the system converge when a message, a notification or a worker is lost.
 CELERY_BEAT_SCHEDULE = {
@@ -453,6 +476,7 @@ CELERY_BEAT_SCHEDULE = {
     "send-due-outbox": {"task": "payments.tasks.outbox_send_due_task", "schedule": 60.0},
     "settle-earnings": {"task": "payments.tasks.earnings_settle_due_task", "schedule": 3600.0},
     "send-stuck-payouts": {"task": "payments.tasks.payouts_send_stuck_task", "schedule": 300.0},
+    "finish-stuck-notifications": {"task": "payments.tasks.notifications_finish_stuck_task", "schedule": 300.0},
     "expire-idempotency-keys": {"task": "payments.tasks.idempotency_keys_expire_task", "schedule": 3600.0},
     # Both gateways publish yesterday's bill by 10:00 Beijing time.
     "reconcile-yesterday": {"task": "payments.tasks.reconcile_yesterday_task", "schedule": crontab(hour=10, minute=30)},
@@ -495,6 +519,9 @@ PAYOUT_MIN_FEN = env.int("PAYOUT_MIN_FEN", default=10000)
 PAYOUT_TRANSFER_CHANNEL = env.str("PAYOUT_TRANSFER_CHANNEL", default="sandbox" if PAYMENTS_SANDBOX else "alipay")
 # Seconds a single HTTP call to a gateway may take before it counts as unavailable.
 GATEWAY_TIMEOUT_SECONDS = env.float("GATEWAY_TIMEOUT_SECONDS", default=10.0)
+# "I have paid" asks the gateways of all open attempts at once and answers after at most this long
+# ("still checking" if some have not answered): well under the 30 s a web worker may take.
+PAYMENT_SYNC_BUDGET_SECONDS = env.float("PAYMENT_SYNC_BUDGET_SECONDS", default=8.0)
 # Circuit breakers, one per channel and operation: after this many consecutive failures (no answer,
 # an answer we cannot trust, a contract violation; never a refusal) calls fail fast for
 # GATEWAY_BREAKER_RESET_SECONDS, then one trial call decides whether the circuit closes again.

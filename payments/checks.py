@@ -68,3 +68,21 @@ def check_order_timeout_fits_every_channel(app_configs=None, **kwargs):
                 )
             )
     return errors
+
+
+@register("payments")
+def check_celery_redelivery(app_configs=None, **kwargs):
+    """Redis redelivers a message unacknowledged for the visibility timeout: it must outlast any wait
+    and run, or a task waiting for its countdown or still running is delivered a second time."""
+    visibility = settings.CELERY_BROKER_TRANSPORT_OPTIONS.get("visibility_timeout", 3600)
+    longest = settings.TASK_MAX_COUNTDOWN_SECONDS + settings.CELERY_TASK_TIME_LIMIT
+    if visibility > longest:
+        return []
+    return [
+        Error(
+            f"CELERY_VISIBILITY_TIMEOUT ({visibility} s) does not outlast the longest countdown plus the task time "
+            f"limit ({settings.TASK_MAX_COUNTDOWN_SECONDS} + {settings.CELERY_TASK_TIME_LIMIT} s).",
+            hint="Raise CELERY_VISIBILITY_TIMEOUT or lower CELERY_TASK_TIME_LIMIT.",
+            id="payments.E010",
+        )
+    ]

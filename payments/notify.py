@@ -1,8 +1,9 @@
 """The csrf-exempt endpoints gateways post their asynchronous notifications to.
 
 Each stores the raw request first, hands it to the one processing service, and answers in the
-gateway's own dialect: acknowledge only what was applied (now or before), so anything else is
-sent again by the gateway.
+gateway's own dialect: acknowledge only what was applied (now or before) or recorded for staff (a
+second gateway trade for a paid attempt, kept as a PaymentAnomaly), so anything else is sent again
+by the gateway.
 """
 
 from django.conf import settings

@@ -203,11 +203,13 @@ def order_return(request, order_no: str):
     """
     order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
     problem = ""
+    still_checking = False
     if order.status == Order.Status.PENDING:
         try:
             order = order_return_complete(order=order)
             if order.status == Order.Status.PENDING:
-                order = order_sync(order=order)
+                result = order_sync(order=order)
+                order, still_checking = result.order, result.still_checking
         except GatewayRejected as exc:
             # A verified refusal (e.g. a declined capture): nothing was taken, the order stays payable.
             messages.error(request, exc.user_message)
@@ -217,6 +219,9 @@ def order_return(request, order_no: str):
         state = "paid"
     elif order.status != Order.Status.PENDING:
         state = "closed"
+    elif still_checking:
+        # Some gateway did not answer within PAYMENT_SYNC_BUDGET_SECONDS: its answer comes later.
+        state = "checking"
     else:
         state = "unknown" if problem else "unpaid"
     return render(request, "payments/order_return.html", {"order": order, "state": state, "problem": problem})

@@ -1,7 +1,8 @@
 """`make mutate`: a small mutation check of the money rules. Each mutant breaks one rule on purpose
-(the fee split, the refund split, the amount match, exactly-once application, reconciliation's
-checks, the fee booking); the tests that guard that rule must then fail. A mutant that survives is
-a rule no test would notice breaking, and the command exits non-zero naming it.
+(the fee split, the refund split, the amount match, exactly-once application, one sale per purchase,
+a second gateway trade, reconciliation's checks, the fee booking); the tests that guard that rule
+must then fail. A mutant that survives is a rule no test would notice breaking, and the command
+exits non-zero naming it.
 
 Each mutant is one exact text replacement in one file, applied in place and always restored
 (also on Ctrl-C); it runs only the tests of its rule, stopping at the first failure. Kept apart
@@ -89,8 +90,8 @@ MUTANTS = [
         "applied-twice",
         "a payment is applied exactly once",
         "payments/services/events.py",
-        "    if payment.status == Payment.Status.SUCCEEDED:\n        return ApplyResult(ApplyOutcome.ALREADY_APPLIED",
-        "    if False:\n        return ApplyResult(ApplyOutcome.ALREADY_APPLIED",
+        "    if payment.status == Payment.Status.SUCCEEDED:\n        if event.gateway_trade_no",
+        "    if False:\n        if event.gateway_trade_no",
         EVENT_TESTS,
     ),
     Mutant(
@@ -100,6 +101,22 @@ MUTANTS = [
         "    if order.status not in (Order.Status.PENDING, Order.Status.CLOSED):\n        return True",
         "    if order.status not in (Order.Status.PENDING, Order.Status.CLOSED):\n        return False",
         EVENT_TESTS,
+    ),
+    Mutant(
+        "another-order-missed",
+        "one sale per purchase: a paid order of the same learner and course makes a payment a duplicate",
+        "payments/services/events.py",
+        "    return (\n        bought_in_another_order\n        or",
+        "    return (\n        False\n        or",
+        ["tests/payments/test_one_purchase.py"],
+    ),
+    Mutant(
+        "second-trade-absorbed",
+        "another gateway trade for a paid attempt is an anomaly, never a replay",
+        "payments/services/events.py",
+        "and event.gateway_trade_no != payment.gateway_trade_no:",
+        "and False:",
+        ["tests/payments/test_second_gateway_trade.py"],
     ),
     Mutant(
         "refund-amount-ignored",

@@ -10,10 +10,11 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
 from django.db import models
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect
 from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.utils.html import format_html, format_html_join
 from rangefilter.filters import DateRangeFilter
 
@@ -37,6 +38,7 @@ from payments.models import (
     Order,
     OutboxMessage,
     Payment,
+    PaymentAnomaly,
     ReconciliationItem,
     ReconciliationRun,
     Refund,
@@ -45,6 +47,7 @@ from payments.models import (
     SimulatedRefund,
     SimulatedTrade,
     SimulatedTransfer,
+    SweepFailure,
 )
 from payments.selectors.orders import order_money_trail
 from payments.services.notifications import notification_process
@@ -313,18 +316,56 @@ class OrderAdmin(FinanceExportMixin, ReadOnlyAdmin):
         _run_each(self, request, queryset, lambda o: order_review_release(order=o, staff=request.user), "Released")
 
 
+class PaymentAnomalyInline(ReadOnlyInline):
+    model = PaymentAnomaly
+    fields = ["kind", "gateway_trade_no", "recorded_trade_no", "amount_fen", "notification", "detected_at"]
+
+
+class HasAnomaliesFilter(admin.SimpleListFilter):
+    title = "anomalies"
+    parameter_name = "has_anomalies"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "With anomalies"), ("no", "Without")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.filter(anomaly_count__gt=0)
+        if self.value() == "no":
+            return queryset.filter(anomaly_count=0)
+        return queryset
+
+
 @admin.register(Payment)
 class PaymentAdmin(FinanceExportMixin, ReadOnlyAdmin):
     resource_classes = [PaymentExport]
-    list_display = ["out_trade_no", "order", "channel", "method", "amount", "status", "is_duplicate", "created_at"]
+    list_display = [
+        "out_trade_no",
+        "order",
+        "channel",
+        "method",
+        "amount",
+        "status",
+        "is_duplicate",
+        "anomalies",
+        "created_at",
+    ]
     # The payer reference is encrypted at rest and shown masked.
     exclude = ["payer_ref"]
     readonly_fields = ["payer"]
-    list_filter = ["channel", "status", "is_duplicate", ("created_at", DateRangeFilter)]
+    list_filter = [HasAnomaliesFilter, "channel", "status", "is_duplicate", ("created_at", DateRangeFilter)]
     search_fields = ["out_trade_no", "gateway_trade_no", "order__order_no"]
     list_select_related = ["order"]
+    inlines = [PaymentAnomalyInline]
     actions = ["query_gateway"]
     amount = _money("amount_fen", "Amount")
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(anomaly_count=Count("anomalies"))
+
+    @admin.display(description="Anomalies", ordering="anomaly_count")
+    def anomalies(self, obj):
+        return obj.anomaly_count
 
     @admin.display(description="Payer")
     def payer(self, payment):
@@ -471,11 +512,37 @@ class GatewayCallAdmin(ReadOnlyAdmin):
     date_hierarchy = "started_at"
 
 
+@admin.register(PaymentAnomaly)
+class PaymentAnomalyAdmin(ReadOnlyAdmin):
+    list_display = ["detected_at", "payment", "kind", "gateway_trade_no", "recorded_trade_no", "amount", "notification"]
+    list_filter = ["kind", "payment__channel", "detected_at"]
+    search_fields = ["payment__out_trade_no", "gateway_trade_no", "recorded_trade_no", "payment__order__order_no"]
+    list_select_related = ["payment", "notification"]
+    amount = _money("amount_fen", "Amount reported")
+
+
+class OutboxFailingFilter(admin.SimpleListFilter):
+    title = "delivery"
+    parameter_name = "delivery"
+
+    def lookups(self, request, model_admin):
+        return [("failing", "Failing (unsent, tried before)"), ("unsent", "Unsent"), ("sent", "Sent")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "failing":
+            return queryset.filter(sent_at__isnull=True, attempts__gt=0)
+        if self.value() == "unsent":
+            return queryset.filter(sent_at__isnull=True)
+        if self.value() == "sent":
+            return queryset.filter(sent_at__isnull=False)
+        return queryset
+
+
 @admin.register(OutboxMessage)
 class OutboxMessageAdmin(ReadOnlyAdmin):
-    list_display = ["dedupe_key", "topic", "created_at", "sent_at", "attempts", "next_attempt_at"]
-    list_filter = ["topic", "sent_at"]
-    search_fields = ["dedupe_key"]
+    list_display = ["dedupe_key", "topic", "created_at", "sent_at", "attempts", "next_attempt_at", "last_error"]
+    list_filter = [OutboxFailingFilter, "topic", "sent_at"]
+    search_fields = ["dedupe_key", "last_error"]
     # The payload may hold a link that acts for its recipient (password reset): staff see who and what.
     exclude = ["payload"]
     readonly_fields = ["recipient", "subject"]
@@ -487,6 +554,34 @@ class OutboxMessageAdmin(ReadOnlyAdmin):
     @admin.display(description="Subject")
     def subject(self, message):
         return message.payload.get("subject", "")
+
+
+@admin.register(SweepFailure)
+class SweepFailureAdmin(ReadOnlyAdmin):
+    """Rows a periodic sweep keeps failing on; each is retried with backoff and gone once it succeeds."""
+
+    list_display = ["sweep", "row", "attempts", "first_failed_at", "last_failed_at", "next_attempt_at", "error"]
+    list_filter = ["sweep", "model_label"]
+    search_fields = ["=object_id", "last_error"]
+    readonly_fields = ["row", "traceback"]
+    exclude = ["last_error"]
+
+    @admin.display(description="Row")
+    def row(self, obj):
+        app_label, model_name = obj.model_label.split(".")
+        try:
+            url = reverse(f"admin:{app_label}_{model_name}_change", args=[obj.object_id])
+        except NoReverseMatch:
+            return f"{obj.model_label} #{obj.object_id}"
+        return format_html('<a href="{}">{} #{}</a>', url, obj.model_label, obj.object_id)
+
+    @admin.display(description="Last error")
+    def error(self, obj):
+        return obj.last_error.strip().splitlines()[-1][:200] if obj.last_error.strip() else ""
+
+    @admin.display(description="Last error (traceback)")
+    def traceback(self, obj):
+        return format_html("<pre style='white-space:pre-wrap'>{}</pre>", obj.last_error)
 
 
 if settings.PAYMENTS_SANDBOX:

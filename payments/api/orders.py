@@ -188,15 +188,26 @@ class OrderCancelView(APIView):
 class OrderCheckView(APIView):
     throttle_scope = "money"
 
-    @extend_schema(request=None, responses={200: OrderSerializer, 502: OpenApiResponse(description="Gateway down.")})
+    @extend_schema(
+        request=None,
+        responses={
+            200: OrderSerializer,
+            202: OpenApiResponse(OrderSerializer, description="Some gateway is still being asked; poll the order."),
+            502: OpenApiResponse(description="Gateway down."),
+        },
+    )
     def post(self, request, order_no: str):
         """ "I have paid": ask the gateways now and return the order as it stands afterwards."""
         order = selectors.order_get_for_learner(order_no=order_no, learner=request.user)
         try:
-            order = order_sync(order=order)
+            result = order_sync(order=order)
         except GatewayError as exc:
             raise _gateway_failure(exc) from exc
-        return Response(OrderSerializer(order).data)
+        still_checking = result.still_checking and result.order.paid_at is None
+        return Response(
+            OrderSerializer(result.order).data,
+            status=status.HTTP_202_ACCEPTED if still_checking else status.HTTP_200_OK,
+        )
 
 
 class OrderRefundView(APIView):

@@ -1,6 +1,7 @@
 """Payments data. Models hold data and invariants (as database constraints); logic lives in services."""
 
 from payments.models.alerts import Alert, AlertSilence
+from payments.models.anomalies import PaymentAnomaly
 from payments.models.gateway_calls import GatewayCall
 from payments.models.idempotency import IdempotencyKey
 from payments.models.inbox import InboxItem, NotificationPreference
@@ -19,6 +20,7 @@ from payments.models.simulator import (
     SimulatedTrade,
     SimulatedTransfer,
 )
+from payments.models.sweeps import SweepFailure
 
 __all__ = [
     "Alert",
@@ -37,6 +39,7 @@ __all__ = [
     "OutboxMessage",
     "PayerOpenid",
     "Payment",
+    "PaymentAnomaly",
     "Payout",
     "PayoutAllocation",
     "PayoutSchedule",
@@ -50,4 +53,5 @@ __all__ = [
     "SimulatedRefund",
     "SimulatedTrade",
     "SimulatedTransfer",
+    "SweepFailure",
 ]

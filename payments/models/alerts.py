@@ -21,6 +21,8 @@ class Alert(models.Model):
         OUTBOX_BACKLOG = "outbox_backlog", "Outbox backlog"
         NOTIFICATION_FAILED = "notification_failed", "Gateway notifications fail processing"
         CIRCUIT_OPEN = "circuit_open", "A gateway circuit opened"
+        PAYMENT_ANOMALY = "payment_anomaly", "A gateway reported another trade for a paid attempt"
+        SWEEP_FAILING = "sweep_failing", "A periodic sweep keeps failing on some rows"
 
     class Status(models.TextChoices):
         OPEN = "open", "Open"

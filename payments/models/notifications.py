@@ -17,6 +17,7 @@ class GatewayNotification(models.Model):
         PROCESSED = "processed", "Processed"
         DUPLICATE = "duplicate", "Already processed; acknowledged again"
         IGNORED = "ignored", "Verified; nothing to do"
+        ANOMALY = "anomaly", "Verified; recorded as an anomaly for staff"
         REJECTED = "rejected", "Rejected (failed a check)"
         FAILED = "failed", "Error while processing; the gateway will retry"
 
@@ -47,7 +48,9 @@ class GatewayNotification(models.Model):
         permissions = [("reprocess_gatewaynotification", "Can process a stored notification again")]
         constraints = [
             models.CheckConstraint(
-                condition=Q(outcome__in=["received", "processed", "duplicate", "ignored", "rejected", "failed"]),
+                condition=Q(
+                    outcome__in=["received", "processed", "duplicate", "ignored", "anomaly", "rejected", "failed"]
+                ),
                 name="notification_outcome_valid",
             ),
             models.UniqueConstraint(fields=["channel", "kind", "body_sha256"], name="notification_unique_body"),

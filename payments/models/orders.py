@@ -21,6 +21,10 @@ class Order(models.Model):
         CANCELLED = "cancelled", "Cancelled by the learner"
         EXPIRED = "expired", "Not paid in time"
 
+    # The learner's one purchase of the course: at most one such order per learner and course.
+    # A fully refunded order is no longer one, so the learner may buy the course again.
+    PURCHASED = (Status.PAID, Status.PARTIALLY_REFUNDED)
+
     order_no = models.CharField(max_length=32, unique=True)
     learner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="orders")
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="orders")
@@ -73,6 +77,13 @@ class Order(models.Model):
             # Buying twice reuses the pending order, even when two clicks race.
             models.UniqueConstraint(
                 fields=["learner", "course"], condition=Q(status="pending"), name="order_one_pending_per_course"
+            ),
+            # One sale per purchase: a second payment for a course the learner owns is a duplicate,
+            # refunded, even if a code path forgets payments.locks.purchase_lock.
+            models.UniqueConstraint(
+                fields=["learner", "course"],
+                condition=Q(status__in=["paid", "partially_refunded"]),
+                name="order_one_purchase_per_course",
             ),
         ]
 

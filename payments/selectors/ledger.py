@@ -104,6 +104,25 @@ def _sales() -> Iterator[str]:
         yield f"payment {out_trade_no}: paid {amount} fen, its sale entry says {gross} fen"
 
 
+def _purchases() -> Iterator[str]:
+    # A course is a one-time product: a learner holds at most one sale of it that is not fully refunded.
+    live_sales = (
+        LedgerEntry.objects.filter(
+            kind=Entry.SALE, payment__is_duplicate=False, payment__refunded_fen__lt=F("payment__amount_fen")
+        )
+        .values("payment__order__learner_id", "payment__order__course_id")
+        .annotate(sales=Count("pk"))
+        .filter(sales__gt=1)
+        .order_by("payment__order__learner_id", "payment__order__course_id")
+    )
+    for row in live_sales:
+        yield (
+            f"learner #{row['payment__order__learner_id']}: {row['sales']} sales of course "
+            f"#{row['payment__order__course_id']} not refunded in full; one purchase is one sale, the others "
+            "are duplicates to refund"
+        )
+
+
 def _duplicates() -> Iterator[str]:
     duplicates = Payment.objects.filter(is_duplicate=True)
     for out_trade_no, count in (
@@ -248,6 +267,7 @@ def ledger_violations() -> list[str]:
         *_lines_of_another_creator(),
         *_cached_balances(),
         *_sales(),
+        *_purchases(),
         *_duplicates(),
         *_refunds(),
         *_settlements(),

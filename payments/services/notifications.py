@@ -6,6 +6,7 @@ processing leaves the message for inspection, and the gateway resends it anyway.
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import logging
 import traceback
@@ -22,12 +23,14 @@ from payments.models import GatewayNotification
 from payments.services.alerts import notification_failed_alert
 from payments.services.events import ApplyOutcome, EventMismatch, payment_event_apply
 from payments.services.refunds import refund_event_apply
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
 _OUTCOMES = {
     ApplyOutcome.ALREADY_APPLIED: GatewayNotification.Outcome.DUPLICATE,
     ApplyOutcome.NO_CHANGE: GatewayNotification.Outcome.IGNORED,
+    ApplyOutcome.ANOMALY: GatewayNotification.Outcome.ANOMALY,
 }
 # Headers worth keeping; cookies and the like are not ours to store.
 _KEPT_HEADERS = ("CONTENT_TYPE", "CONTENT_LENGTH", "HTTP_USER_AGENT", "HTTP_X_FORWARDED_FOR", "HTTP_WECHATPAY_SERIAL")
@@ -87,9 +90,12 @@ def notification_store(
 def notification_process(*, notification: GatewayNotification) -> NotificationResult:
     """Verify a stored notification, apply it, and record the outcome on the row.
 
-    Acknowledge (tell the gateway to stop resending) only when it was applied now or before. A body
-    received again is processed again (applying is idempotent): a resend after a failure is applied
-    then, and a resend of one already applied is acknowledged again.
+    Acknowledge (tell the gateway to stop resending) only when it was applied now or before, or
+    recorded for staff: a success under another gateway trade number for a paid attempt is kept as
+    a PaymentAnomaly with this row in the same transaction as the outcome, and then acknowledged,
+    because resending cannot change what staff must now look into. A body received again is
+    processed again (applying is idempotent): a resend after a failure is applied then, and a
+    resend of one already applied is acknowledged again.
     """
     if notification.body_truncated:
         return _record(notification, GatewayNotification.Outcome.REJECTED, "body too large", ack=False)
@@ -117,7 +123,7 @@ def notification_process(*, notification: GatewayNotification) -> NotificationRe
         # The outcome commits with the state change it describes (and one commit fewer per notification).
         with transaction.atomic():
             if isinstance(event, PaymentEvent):
-                result = payment_event_apply(channel=notification.channel, event=event)
+                result = payment_event_apply(channel=notification.channel, event=event, notification=notification)
                 fields["payment"] = result.payment
             else:
                 result = refund_event_apply(channel=notification.channel, event=event)
@@ -147,3 +153,48 @@ def _record(notification: GatewayNotification, outcome: str, detail: str, *, ack
     if outcome == GatewayNotification.Outcome.FAILED:
         notification_failed_alert(notification=notification)
     return NotificationResult(acknowledge=ack, notification=notification)
+
+
+def notification_finish_stuck(*, notification_id: int) -> bool:
+    """Process a notification still `received` through the normal path; True if it was done now.
+
+    Its row stays locked while it is processed, so two sweeps never finish the same row twice.
+    """
+    with transaction.atomic():
+        notification = (
+            GatewayNotification.objects.select_for_update(skip_locked=True)
+            .filter(pk=notification_id, outcome=GatewayNotification.Outcome.RECEIVED)
+            .first()
+        )
+        if notification is None:
+            return False
+        notification_process(notification=notification)
+    return True
+
+
+def notifications_finish_stuck(
+    *, now: dt.datetime | None = None, older_than: dt.timedelta = dt.timedelta(minutes=10)
+) -> int:
+    """Finish notifications stored and never processed (the process handling one died), oldest first.
+
+    `older_than` leaves a notification to the request that stored it (which takes seconds). Whatever
+    the gateway meant is applied as if the request had finished: nothing is applied twice.
+    Returns how many were finished.
+    """
+    now = now or timezone.now()
+    stuck = (
+        GatewayNotification.objects.filter(
+            outcome=GatewayNotification.Outcome.RECEIVED, received_at__lte=now - older_than
+        )
+        .exclude(pk__in=sweep_backing_off(sweep="notifications_finish", now=now))
+        .order_by("received_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    finished = sweep_each(
+        sweep="notifications_finish",
+        model=GatewayNotification,
+        ids=list(stuck[:500]),
+        work=lambda pk: notification_finish_stuck(notification_id=pk),
+        now=now,
+    )
+    return sum(finished)

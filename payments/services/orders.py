@@ -13,9 +13,11 @@ from accounts.models import User
 from courses.models import Course
 from courses.selectors import course_is_enrolled
 from knowpay.api import ServiceError
+from knowpay.enqueue import enqueue_after_commit
 from payments.models import Order, Payment
 from payments.services import risk
 from payments.services.numbers import order_no_new
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
@@ -97,9 +99,22 @@ def order_expire(*, order_id: int, now: dt.datetime | None = None) -> bool:
 
 
 def orders_expire_due(*, now: dt.datetime | None = None) -> int:
+    """Close every pending order whose time is up, the longest overdue first. Returns how many."""
     now = now or timezone.now()
-    due = Order.objects.filter(status=Order.Status.PENDING, expires_at__lte=now).values_list("pk", flat=True)
-    return sum(order_expire(order_id=pk, now=now) for pk in list(due[:1000]))
+    due = (
+        Order.objects.filter(status=Order.Status.PENDING, expires_at__lte=now)
+        .exclude(pk__in=sweep_backing_off(sweep="orders_expire", now=now))
+        .order_by("expires_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    closed = sweep_each(
+        sweep="orders_expire",
+        model=Order,
+        ids=list(due[:1000]),
+        work=lambda pk: order_expire(order_id=pk, now=now),
+        now=now,
+    )
+    return sum(closed)
 
 
 def _order_close_locked(order: Order, *, reason: str) -> None:
@@ -123,4 +138,5 @@ def payments_close_at_gateway_later(*, order: Order, keep: Payment | None = None
         return
     from payments.tasks import payment_close_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: [payment_close_task.delay(pk) for pk in ids])
+    for payment_id in ids:
+        enqueue_after_commit(payment_close_task, payment_id)

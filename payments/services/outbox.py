@@ -15,6 +15,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from knowpay.enqueue import enqueue_after_commit
 from payments.models import OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -47,28 +48,37 @@ def outbox_enqueue(
         return None  # this event's message exists already
     from payments.tasks import outbox_send_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: outbox_send_task.delay(message.pk))
+    enqueue_after_commit(outbox_send_task, message.pk)
     return message
 
 
 def outbox_send(*, message_id: int) -> bool:
-    """Send one message if it is still unsent; on failure schedule a retry. Returns True if sent."""
+    """Send one message if it is still unsent. Returns True if sent.
+
+    Anything that stops this message (its template does not render, its payload is broken, the mail
+    server refuses) is recorded on it (attempts, last error, next attempt with backoff), so the
+    others go on; staff see it in admin while it keeps failing.
+    """
     with transaction.atomic():
         message = OutboxMessage.objects.select_for_update(skip_locked=True).filter(pk=message_id).first()
         if message is None or message.sent_at is not None:
             return False
-        payload = message.payload
-        template = payload.get("template") or f"payments/email/{message.topic}.txt"
-        body = render_to_string(template, payload["context"], using="text")
         try:
+            payload = message.payload
+            template = payload.get("template") or f"payments/email/{message.topic}.txt"
+            body = render_to_string(template, payload["context"], using="text")
             send_mail(payload["subject"], body, settings.DEFAULT_FROM_EMAIL, [payload["to"]])
-        except Exception as exc:  # any transport error: keep the message and try later
+        except Exception as exc:  # any failure of this message: keep it and try later
             message.attempts += 1
             message.last_error = f"{type(exc).__name__}: {exc}"[:1000]
             delay = RETRY_DELAYS[min(message.attempts - 1, len(RETRY_DELAYS) - 1)]
             message.next_attempt_at = timezone.now() + delay
             message.save(update_fields=["attempts", "last_error", "next_attempt_at"])
-            logger.warning("outbox message %s not sent", message.dedupe_key, extra={"error": message.last_error})
+            logger.warning(
+                "outbox message %s not sent",
+                message.dedupe_key,
+                extra={"error": message.last_error, "attempts": message.attempts},
+            )
             return False
         message.attempts += 1
         message.sent_at = timezone.now()
@@ -79,6 +89,11 @@ def outbox_send(*, message_id: int) -> bool:
 
 
 def outbox_send_due(*, now: dt.datetime | None = None) -> int:
+    """Send every message due, oldest first, each on its own. Returns how many were sent."""
     now = now or timezone.now()
-    due = OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now).values_list("pk", flat=True)
+    due = (
+        OutboxMessage.objects.filter(sent_at__isnull=True, next_attempt_at__lte=now)
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
+    )
     return sum(outbox_send(message_id=pk) for pk in list(due[:500]))

@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from accounts.models import CreatorProfile, User
 from knowpay.api import ServiceError
+from knowpay.enqueue import enqueue_after_commit
 from knowpay.money import format_cny
 from payments.gateways import UnknownChannel, gateway_get
 from payments.gateways.base import Gateway, GatewayCircuitOpen, GatewayError, GatewayRejected, TransferRequest
@@ -36,6 +37,7 @@ from payments.money import fifo_allocate
 from payments.selectors.earnings import creator_available_fen, sale_unpaid_settled_list
 from payments.services import ledger, risk
 from payments.services.notices import notice_payout
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
@@ -213,7 +215,7 @@ def payout_reject(*, payout: Payout, staff: User, note: str) -> Payout:
 def _send_after_commit(payout: Payout) -> None:
     from payments.tasks import payout_send_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: payout_send_task.delay(payout.pk))
+    enqueue_after_commit(payout_send_task, payout.pk)
 
 
 def payout_send(*, payout_id: int) -> Payout:
@@ -275,21 +277,40 @@ def _payout_fail(*, payout_id: int, reason: str) -> Payout:
 
 
 def payouts_send_stuck(*, older_than: dt.timedelta = dt.timedelta(minutes=2)) -> int:
-    """Send again the payouts still sending (a lost answer, a gateway outage). Returns how many finished."""
-    stuck = Payout.objects.filter(status=Payout.Status.SENDING, updated_at__lte=timezone.now() - older_than)
-    finished = 0
-    for payout_id in list(stuck.values_list("pk", flat=True)[:200]):
-        try:
-            payout = payout_send(payout_id=payout_id)
-        except GatewayCircuitOpen:
-            # Every payout goes through the one transfer channel: the rest wait for the next sweep.
-            logger.info("payout sweep paused: the transfer channel's circuit is open")
-            break
-        except (GatewayError, PayoutError):
-            logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
-            continue
-        finished += payout.status != Payout.Status.SENDING
-    return finished
+    """Send again the payouts still sending (a lost answer, a gateway outage), oldest first.
+
+    Returns how many finished.
+    """
+    stuck = (
+        Payout.objects.filter(status=Payout.Status.SENDING, updated_at__lte=timezone.now() - older_than)
+        .exclude(pk__in=sweep_backing_off(sweep="payouts_send"))
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)
+    )
+    paused: set[str] = set()  # channels whose circuit is open: not asked again in this sweep
+    finished = sweep_each(
+        sweep="payouts_send",
+        model=Payout,
+        ids=list(stuck[:200]),
+        work=lambda pk: _payout_send_stuck(pk, paused=paused),
+    )
+    return sum(finished)
+
+
+def _payout_send_stuck(payout_id: int, *, paused: set[str]) -> bool:
+    channel = Payout.objects.values_list("channel", flat=True).get(pk=payout_id)
+    if channel in paused:
+        return False  # it waits for the next sweep
+    try:
+        payout = payout_send(payout_id=payout_id)
+    except GatewayCircuitOpen:
+        paused.add(channel)
+        logger.info("payout sweep paused: the transfer channel's circuit is open", extra={"channel": channel})
+        return False
+    except (GatewayError, PayoutError):
+        logger.warning("payout still unconfirmed", extra={"payout": payout_id}, exc_info=True)
+        return False
+    return payout.status != Payout.Status.SENDING
 
 
 # --- Payouts on a schedule ---------------------------------------------------------------------
@@ -359,23 +380,39 @@ def payout_create_scheduled(*, creator: User, period: str, amount_fen: int) -> P
 def payouts_create_due(*, now: dt.datetime | None = None) -> int:
     """Create the automatic payouts due now (hourly): for each weekly or monthly schedule whose current
     period began after it was chosen and has no payout yet, all that is available once it reaches the
-    creator's threshold. Each creator on their own; returns how many payouts were created.
+    creator's threshold. Each creator on their own (a schedule that fails is recorded and retried
+    later, payments.services.sweeps); returns how many payouts were created.
     """
-    today = timezone.localdate(now or timezone.now())
-    created = 0
-    schedules = PayoutSchedule.objects.exclude(frequency=PayoutSchedule.Frequency.OFF).select_related("creator")
-    for schedule in schedules.order_by("pk").iterator():
-        period, start = payout_period(frequency=schedule.frequency, day=today)
-        if start < schedule.active_since or Payout.objects.filter(creator=schedule.creator, period=period).exists():
-            continue
-        available = creator_available_fen(creator_id=schedule.creator_id)
-        if available < max(schedule.threshold_fen, settings.PAYOUT_MIN_FEN):
-            continue
-        try:
-            payout_create_scheduled(creator=schedule.creator, period=period, amount_fen=available)
-        except PayoutError as exc:
-            # Another run made it, or a payout asked for meanwhile took part of it: the next run looks again.
-            logger.info("scheduled payout not created", extra={"creator": schedule.creator_id, "code": exc.code})
-            continue
-        created += 1
-    return created
+    now = now or timezone.now()
+    today = timezone.localdate(now)
+    schedules = (
+        PayoutSchedule.objects.exclude(frequency=PayoutSchedule.Frequency.OFF)
+        .exclude(pk__in=sweep_backing_off(sweep="payouts_create", now=now))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    created = sweep_each(
+        sweep="payouts_create",
+        model=PayoutSchedule,
+        ids=list(schedules),
+        work=lambda pk: _payout_create_due(schedule_id=pk, today=today),
+        now=now,
+    )
+    return sum(created)
+
+
+def _payout_create_due(*, schedule_id: int, today: dt.date) -> bool:
+    schedule = PayoutSchedule.objects.select_related("creator").get(pk=schedule_id)
+    period, start = payout_period(frequency=schedule.frequency, day=today)
+    if start < schedule.active_since or Payout.objects.filter(creator=schedule.creator, period=period).exists():
+        return False
+    available = creator_available_fen(creator_id=schedule.creator_id)
+    if available < max(schedule.threshold_fen, settings.PAYOUT_MIN_FEN):
+        return False
+    try:
+        payout_create_scheduled(creator=schedule.creator, period=period, amount_fen=available)
+    except PayoutError as exc:
+        # Another run made it, or a payout asked for meanwhile took part of it: the next run looks again.
+        logger.info("scheduled payout not created", extra={"creator": schedule.creator_id, "code": exc.code})
+        return False
+    return True

@@ -18,6 +18,7 @@ from django.utils import timezone
 from accounts.models import User
 from courses.services import enrollment_revoke
 from knowpay.api import ServiceError
+from knowpay.enqueue import enqueue_after_commit
 from knowpay.metrics import REFUNDS, count_after_commit
 from payments.gateways import gateway_get
 from payments.gateways.base import (
@@ -36,6 +37,7 @@ from payments.services.checkout import notify_url
 from payments.services.events import ApplyOutcome, EventMismatch
 from payments.services.notices import notice_refund_rejected, notice_refund_succeeded
 from payments.services.numbers import refund_no_for
+from payments.services.sweeps import sweep_backing_off, sweep_each
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +200,7 @@ def _refund_create(*, order: Order, payment: Payment, amount_fen: int, kind: str
 def _send_after_commit(refund: Refund) -> None:
     from payments.tasks import refund_send_task  # tasks import services; the reverse only here
 
-    transaction.on_commit(lambda: refund_send_task.delay(refund.pk))
+    enqueue_after_commit(refund_send_task, refund.pk)
 
 
 def refund_send(*, refund_id: int) -> Refund:
@@ -325,25 +327,42 @@ def refunds_sync_processing(*, older_than: dt.timedelta = dt.timedelta(minutes=2
     """Query refunds stuck in processing (a lost reply, a refund notification not yet come), and send
     again those the gateway never received: it treats the same refund number as the same refund.
 
-    Returns how many finished now.
+    Oldest first; returns how many finished now.
     """
-    stuck = Refund.objects.filter(status=Refund.Status.PROCESSING, updated_at__lte=timezone.now() - older_than)
-    finished = 0
+    stuck = (
+        Refund.objects.filter(status=Refund.Status.PROCESSING, updated_at__lte=timezone.now() - older_than)
+        .exclude(pk__in=sweep_backing_off(sweep="refunds_sync"))
+        .order_by("updated_at", "pk")
+        .values_list("pk", flat=True)
+    )
     paused: set[str] = set()  # channels whose circuit is open: not asked again in this sweep
-    for refund_id, channel in list(stuck.values_list("pk", "payment__channel")[:200]):
-        if channel in paused:
-            continue
+    finished = sweep_each(
+        sweep="refunds_sync",
+        model=Refund,
+        ids=list(stuck[:200]),
+        work=lambda pk: _refund_sync_processing(pk, paused=paused),
+    )
+    return sum(finished)
+
+
+def _refund_sync_processing(refund_id: int, *, paused: set[str]) -> bool:
+    """Ask about (or send again) one processing refund; True if it finished now.
+
+    Raises: EventMismatch (the gateway's answer is not ours) and anything unexpected, recorded by the sweep.
+    """
+    channel = Refund.objects.values_list("payment__channel", flat=True).get(pk=refund_id)
+    if channel in paused:
+        return False
+    try:
         try:
-            try:
-                refund = refund_sync(refund_id=refund_id)
-            except RefundNotFound:
-                refund = refund_send(refund_id=refund_id)
-        except GatewayCircuitOpen:
-            paused.add(channel)
-            logger.info("refund sync paused for a channel whose circuit is open", extra={"channel": channel})
-            continue
-        except (GatewayError, EventMismatch):
-            logger.warning("refund still unconfirmed", extra={"refund": refund_id}, exc_info=True)
-            continue
-        finished += refund.status != Refund.Status.PROCESSING
-    return finished
+            refund = refund_sync(refund_id=refund_id)
+        except RefundNotFound:
+            refund = refund_send(refund_id=refund_id)
+    except GatewayCircuitOpen:
+        paused.add(channel)
+        logger.info("refund sync paused for a channel whose circuit is open", extra={"channel": channel})
+        return False
+    except GatewayError:
+        logger.warning("refund still unconfirmed", extra={"refund": refund_id}, exc_info=True)
+        return False
+    return refund.status != Refund.Status.PROCESSING

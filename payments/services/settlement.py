@@ -15,6 +15,7 @@ from django.utils import timezone
 from payments.models import LedgerEntry, Payment
 from payments.selectors.earnings import sale_held_fen, sale_payment_ids_due_for_settlement
 from payments.services import ledger
+from payments.services.sweeps import sweep_each
 
 
 def earning_settle(*, payment_id: int, now: dt.datetime | None = None) -> bool:
@@ -40,6 +41,13 @@ def earning_settle(*, payment_id: int, now: dt.datetime | None = None) -> bool:
 
 
 def earnings_settle_due(*, now: dt.datetime | None = None) -> int:
-    """Settle every sale whose hold has ended. Returns how many were settled now."""
+    """Settle every sale whose hold has ended, oldest first. Returns how many were settled now."""
     now = now or timezone.now()
-    return sum(earning_settle(payment_id=pk, now=now) for pk in sale_payment_ids_due_for_settlement(now=now))
+    settled = sweep_each(
+        sweep="earnings_settle",
+        model=Payment,
+        ids=sale_payment_ids_due_for_settlement(now=now),
+        work=lambda pk: earning_settle(payment_id=pk, now=now),
+        now=now,
+    )
+    return sum(settled)

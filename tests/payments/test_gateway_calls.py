@@ -126,7 +126,9 @@ def test_the_orders_money_trail_shows_calls_notifications_refunds_and_entries_in
 ):
     paid(gateway_site, payment)
     refund_issue(order=payment.order, staff=UserFactory(is_staff=True), amount_fen=290, reason="partial")
-    post_notify(sandbox_notification_body(payment))  # a resend, acknowledged as a duplicate
+    payment.refresh_from_db()
+    # A resend of the same trade (another trade number would be an anomaly), acknowledged as a duplicate.
+    post_notify(sandbox_notification_body(payment, trade_no=payment.gateway_trade_no))
     client.force_login(UserFactory(is_staff=True, is_superuser=True))
 
     page = client.get(reverse("admin:payments_order_change", args=[payment.order_id])).content.decode()

@@ -84,7 +84,7 @@ def test_staff_refund_ignores_the_window(paid_order, staff, settings, django_cap
 
     assert (refund.status, refund.decided_by) == (Refund.Status.PROCESSING, staff)
     # Sent to the gateway after commit, once (the other callback counts the refund in the metrics).
-    assert [callback.__qualname__.split(".")[0] for callback in sent] == ["count_after_commit", "_send_after_commit"]
+    assert [callback.__qualname__.split(".")[0] for callback in sent] == ["count_after_commit", "enqueue_after_commit"]
 
 
 def test_approving_twice_is_refused(paid_order, learner, staff):

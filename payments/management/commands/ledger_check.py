@@ -9,8 +9,9 @@ from payments.selectors.ledger import ledger_violations
 class Command(BaseCommand):
     help = (
         "Verify the ledger: entries balance, cached balances equal their lines, every paid payment has its "
-        "sale, every succeeded refund and duplicate payment its posting, every payout the entries of its state, "
-        "every gateway fee on a reconciled bill its booking."
+        "sale, at most one sale per learner and course is not refunded in full, every succeeded refund and "
+        "duplicate payment its posting, every payout the entries of its state, every gateway fee on a "
+        "reconciled bill its booking."
     )
 
     def handle(self, *args, **options):
